@@ -1,0 +1,391 @@
+"""The client: one per application, shared by every task that calls the service."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+import warnings
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from typing import Any, TypeVar, cast, overload
+
+import cattrs
+from yarl import URL
+
+from aiocloudocr._dispatch import Dispatcher, HttpRequest
+from aiocloudocr._transport import Transport
+from aiocloudocr._version import __version__
+from aiocloudocr.auth.authenticators import (
+    AkSkAuthenticator,
+    Authenticator,
+    PasswordAuthenticator,
+    StaticTokenAuthenticator,
+)
+from aiocloudocr.auth.credentials import (
+    AkSkCredentials,
+    Credentials,
+    PasswordCredentials,
+    TokenCredentials,
+    credentials_from_env,
+    project_id_from_env,
+)
+from aiocloudocr.auth.iam import TOKEN_PATH, IssuedToken, parse_token_response, token_request_body
+from aiocloudocr.auth.token_cache import TokenCache
+from aiocloudocr.errors import ConfigurationError, InvalidResponseError, ValidationError
+from aiocloudocr.images import ImageSource, encode_url, resolve_image
+from aiocloudocr.models._base import ResponseMeta
+from aiocloudocr.models.converter import parse_result, request_body
+from aiocloudocr.models.image_tagging import ImageTaggingResult
+from aiocloudocr.models.web_image import WebImageResult
+from aiocloudocr.operations import IMAGE_TAGGING, WEB_IMAGE, AnyOperation, Operation, get_operation
+from aiocloudocr.regions import IAM_REGIONS, IMAGE_REGIONS, OCR_REGIONS, ServiceName, endpoint_for
+from aiocloudocr.retry import RetryPolicy
+
+RequestT = TypeVar("RequestT")
+ResultT = TypeVar("ResultT")
+
+JSON_CONTENT_TYPE = "application/json;charset=utf-8"
+REGION_VARS = ("HUAWEICLOUD_SDK_REGION", "CLOUD_SDK_REGION", "AIOCLOUDOCR_REGION")
+ENDPOINT_VAR = "AIOCLOUDOCR_ENDPOINT"
+IAM_ENDPOINT_VAR = "HUAWEICLOUD_SDK_IAM_ENDPOINT"
+_KNOWN_REGIONS = tuple(dict.fromkeys(OCR_REGIONS + IMAGE_REGIONS + IAM_REGIONS))
+
+
+def _endpoint_url(service: str, value: str) -> URL:
+    url = URL(value.strip())
+    if url.scheme not in ("http", "https") or not url.host:
+        raise ConfigurationError(
+            f"endpoint for {service} must be an http(s) URL such as "
+            f"https://{service}.ap-southeast-1.myhuaweicloud.com, got {value!r}"
+        )
+    return url.with_path("/").with_query(None).with_fragment(None)
+
+
+class Client:
+    """Asyncio client for the OCR and Image Recognition APIs.
+
+    Create one per application and share it: it holds one HTTP session, one token cache
+    and one concurrency bound. Use ``async with Client(...) as client`` or call
+    :meth:`aclose` when done.
+    """
+
+    def __init__(
+        self,
+        credentials: Credentials | None = None,
+        *,
+        region: str | None = None,
+        project_id: str | None = None,
+        endpoint: str | None = None,
+        endpoints: Mapping[str, str] | None = None,
+        enterprise_project_id: str | None = None,
+        concurrency: int = 64,
+        timeout: float = 60.0,
+        connect_timeout: float = 10.0,
+        retry: RetryPolicy | None = None,
+        session: Any = None,
+        clock: Callable[[], float] = time.time,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        user_agent: str | None = None,
+    ) -> None:
+        if credentials is None:
+            credentials = credentials_from_env()
+        if not isinstance(credentials, (AkSkCredentials, PasswordCredentials, TokenCredentials)):
+            raise ConfigurationError(
+                "credentials must be AkSkCredentials, PasswordCredentials or TokenCredentials"
+            )
+        if concurrency < 1:
+            raise ConfigurationError(f"concurrency must be at least 1, got {concurrency}")
+        if region is not None and region not in _KNOWN_REGIONS:
+            raise ConfigurationError(
+                f"unknown region {region!r}; known regions: {', '.join(_KNOWN_REGIONS)}. "
+                "For another region pass endpoint= or endpoints="
+            )
+        self._credentials = credentials
+        self.region = region
+        self._overrides: dict[str, URL] = {}
+        if endpoint is not None:
+            for service in ("ocr", "image", "iam"):
+                self._overrides[service] = _endpoint_url(service, endpoint)
+        for service, value in (endpoints or {}).items():
+            if service not in ("ocr", "image", "iam"):
+                raise ConfigurationError(
+                    f"unknown service {service!r} in endpoints; use 'ocr', 'image' or 'iam'"
+                )
+            self._overrides[service] = _endpoint_url(service, value)
+        if region is None and len(self._overrides) < 3:
+            missing = [s for s in ("ocr", "image", "iam") if s not in self._overrides]
+            if not (
+                isinstance(credentials, (AkSkCredentials, TokenCredentials)) and missing == ["iam"]
+            ):
+                raise ConfigurationError(
+                    f"no region and no endpoint for {', '.join(missing)}: pass region= "
+                    "(e.g. 'ap-southeast-1') or endpoint="
+                )
+        self._project_id = project_id or (
+            credentials.project_id if isinstance(credentials, PasswordCredentials) else None
+        )
+        self.enterprise_project_id = enterprise_project_id
+        self._clock = clock
+        self._transport = Transport(
+            connection_limit=concurrency,
+            user_agent=user_agent or f"aiocloudocr/{__version__}",
+            session=session,
+        )
+        self._token_cache: TokenCache | None = None
+        auth: Authenticator
+        if isinstance(credentials, AkSkCredentials):
+            auth = AkSkAuthenticator(credentials, clock)
+        elif isinstance(credentials, TokenCredentials):
+            auth = StaticTokenAuthenticator(credentials)
+        else:
+            self._token_cache = TokenCache(self._fetch_token, clock)
+            auth = PasswordAuthenticator(credentials, self._token_cache)
+        self._dispatcher = Dispatcher(
+            self._transport,
+            auth,
+            concurrency,
+            retry or RetryPolicy(),
+            timeout=timeout,
+            connect_timeout=connect_timeout,
+            sleep=sleep,
+            clock=clock,
+        )
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None, **options: Any) -> Client:
+        """Build a client from environment variables (credentials, region, endpoint, project).
+
+        Reads the credentials as :func:`credentials_from_env` does, the region from
+        ``HUAWEICLOUD_SDK_REGION`` (or ``CLOUD_SDK_REGION``, ``AIOCLOUDOCR_REGION``), an
+        endpoint for every service from ``AIOCLOUDOCR_ENDPOINT``, the IAM endpoint from
+        ``HUAWEICLOUD_SDK_IAM_ENDPOINT`` and the project id from
+        ``HUAWEICLOUD_SDK_PROJECT_ID``. Keyword options override what the environment says.
+        """
+        import os
+
+        env = os.environ if environ is None else environ
+        options.setdefault("credentials", credentials_from_env(env))
+        region = next((env[v].strip() for v in REGION_VARS if env.get(v, "").strip()), None)
+        if region and "region" not in options:
+            options["region"] = region
+        if env.get(ENDPOINT_VAR, "").strip():
+            options.setdefault("endpoint", env[ENDPOINT_VAR])
+        if env.get(IAM_ENDPOINT_VAR, "").strip():
+            merged = dict(options.get("endpoints") or {})
+            merged.setdefault("iam", env[IAM_ENDPOINT_VAR])
+            options["endpoints"] = merged
+        options.setdefault("project_id", project_id_from_env(env))
+        return cls(**options)
+
+    def __repr__(self) -> str:
+        kind = type(self._credentials).__name__
+        where = self.region or ", ".join(f"{k}={v}" for k, v in self._overrides.items())
+        state = "closed" if self._transport.closed else "open"
+        return (
+            f"<aiocloudocr.Client {kind} {where} project_id={self._project_id!r} "
+            f"concurrency={self._dispatcher.concurrency} {state}>"
+        )
+
+    async def __aenter__(self) -> Client:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        """Close the HTTP session (unless it was injected by the caller)."""
+        await self._transport.close()
+
+    def __del__(self) -> None:
+        transport = getattr(self, "_transport", None)
+        if transport is not None and transport.owns_session and not transport.session_closed:
+            warnings.warn(
+                "aiocloudocr.Client was garbage-collected unclosed; use 'async with' or aclose()",
+                ResourceWarning,
+                stacklevel=2,
+            )
+
+    @property
+    def credentials(self) -> Credentials:
+        """The credentials in use (their repr masks secrets)."""
+        return self._credentials
+
+    @property
+    def concurrency(self) -> int:
+        """The most requests on the wire at once."""
+        return self._dispatcher.concurrency
+
+    @property
+    def token_cache(self) -> TokenCache | None:
+        """The IAM token cache when using password credentials."""
+        return self._token_cache
+
+    def endpoint(self, service: ServiceName) -> URL:
+        """The base URL used for ``service``."""
+        override = self._overrides.get(service)
+        if override is not None:
+            return override
+        if self.region is None:
+            raise ConfigurationError(f"no region and no endpoint for the {service} service")
+        return _endpoint_url(service, endpoint_for(service, self.region))
+
+    async def project_id(self) -> str:
+        """The project id for request paths (for a project-name token: read from the token)."""
+        if self._project_id:
+            return self._project_id
+        if self._token_cache is not None:
+            token = await self._token_cache.get()
+            if token.project_id:
+                return token.project_id
+        raise ConfigurationError(
+            "no project id: pass project_id= or set HUAWEICLOUD_SDK_PROJECT_ID "
+            "(My Credentials > Projects in the console lists it)"
+        )
+
+    async def _fetch_token(self) -> IssuedToken:
+        credentials = self._credentials
+        assert isinstance(credentials, PasswordCredentials)
+        request = HttpRequest(
+            operation="iam_token",
+            method="POST",
+            endpoint=self.endpoint("iam"),
+            path=TOKEN_PATH,
+            body=token_request_body(credentials),
+            headers={"Content-Type": JSON_CONTENT_TYPE},
+            authenticate=False,
+        )
+        delivery = await self._dispatcher.send(request)
+        return parse_token_response(
+            delivery.response.headers,
+            delivery.response.body,
+            received_at=self._clock(),
+            request_id=delivery.request_id,
+        )
+
+    @overload
+    async def call(
+        self,
+        operation: Operation[RequestT, ResultT],
+        request: RequestT,
+        *,
+        timeout: float | None = ...,
+        retry: RetryPolicy | None = ...,
+    ) -> ResultT: ...
+
+    @overload
+    async def call(
+        self,
+        operation: str,
+        request: Any,
+        *,
+        timeout: float | None = ...,
+        retry: RetryPolicy | None = ...,
+    ) -> Any: ...
+
+    async def call(
+        self,
+        operation: AnyOperation | str,
+        request: Any,
+        *,
+        timeout: float | None = None,
+        retry: RetryPolicy | None = None,
+    ) -> Any:
+        """Send ``request`` to ``operation`` (an Operation or its name) and return its result."""
+        op = get_operation(operation) if isinstance(operation, str) else operation
+        if not isinstance(request, op.request_type):
+            raise ConfigurationError(
+                f"{op.name} takes a {op.request_type.__name__}, got {type(request).__name__}"
+            )
+        project_id = await self.project_id() if op.needs_project_id else self._project_id
+        headers = {"Content-Type": JSON_CONTENT_TYPE}
+        if project_id and isinstance(self._credentials, AkSkCredentials):
+            headers["X-Project-Id"] = project_id
+        if self.enterprise_project_id:
+            headers["Enterprise-Project-Id"] = self.enterprise_project_id
+        body = json.dumps(request_body(request), ensure_ascii=False, separators=(",", ":"))
+        http_request = HttpRequest(
+            operation=op.name,
+            method=op.method,
+            endpoint=self.endpoint(op.service),
+            path=op.render_path(project_id),
+            body=body.encode(),
+            headers=headers,
+        )
+        delivery = await self._dispatcher.send(http_request, policy=retry, timeout=timeout)
+        meta = ResponseMeta(
+            request_id=delivery.request_id,
+            status=delivery.response.status,
+            attempts=delivery.attempts,
+            elapsed=delivery.elapsed,
+        )
+        return _parse(op, delivery.response.body, meta)
+
+    async def _run(
+        self, op: AnyOperation, image: ImageSource | None, url: str | None, fields: dict[str, Any]
+    ) -> Any:
+        image_b64: str | None = None
+        if image is not None:
+            if url is not None:
+                raise ValidationError(
+                    "set exactly one of image and url (both given)", field="image"
+                )
+            resolved = await resolve_image(image)
+            image_b64, url = resolved.base64(), resolved.url
+        elif url is not None:
+            url = encode_url(url)
+        request = op.request_type(image=image_b64, url=url, **fields)
+        return await self.call(op, request)
+
+    async def web_image(
+        self,
+        image: ImageSource | None = None,
+        *,
+        url: str | None = None,
+        detect_direction: bool | None = None,
+        extract_type: Sequence[str] | None = None,
+        detect_font: bool | None = None,
+        detect_text_direction: bool | None = None,
+    ) -> WebImageResult:
+        """Web Image OCR: text blocks from screenshots, product images and ads."""
+        fields = {
+            "detect_direction": detect_direction,
+            "extract_type": extract_type,
+            "detect_font": detect_font,
+            "detect_text_direction": detect_text_direction,
+        }
+        return cast(WebImageResult, await self._run(WEB_IMAGE, image, url, fields))
+
+    async def image_tagging(
+        self,
+        image: ImageSource | None = None,
+        *,
+        url: str | None = None,
+        language: str | None = None,
+        threshold: float | None = None,
+        limit: int | None = None,
+    ) -> ImageTaggingResult:
+        """Image Tagging v2: scene, object and concept tags with confidences."""
+        fields = {"language": language, "threshold": threshold, "limit": limit}
+        return cast(ImageTaggingResult, await self._run(IMAGE_TAGGING, image, url, fields))
+
+
+def _parse(op: AnyOperation, body: bytes, meta: ResponseMeta) -> Any:
+    def invalid(reason: str) -> InvalidResponseError:
+        return InvalidResponseError(
+            f"the {op.name} answer is not the documented result: {reason}",
+            status=meta.status,
+            request_id=meta.request_id,
+            operation=op.name,
+            attempts=meta.attempts,
+        )
+
+    try:
+        payload = json.loads(body)
+    except ValueError:
+        raise invalid("body is not JSON") from None
+    if not isinstance(payload, dict) or "result" not in payload:
+        raise invalid("no 'result' member")
+    try:
+        return parse_result(payload["result"], op.result_type, meta)
+    except (cattrs.BaseValidationError, ValueError, TypeError, KeyError) as exc:
+        raise invalid(f"{type(exc).__name__}: {exc}") from None

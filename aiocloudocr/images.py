@@ -1,0 +1,110 @@
+"""Image sources (bytes, path, file object, base64, URL) and each operation's image limits."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import os
+from typing import IO, Union
+
+import aiofiles
+import aiofiles.os
+import attrs
+from yarl import URL
+
+from aiocloudocr.errors import ValidationError
+
+ImageSource = Union[bytes, bytearray, memoryview, str, "os.PathLike[str]", IO[bytes]]
+"""Anything an operation accepts as its image."""
+
+MB = 1024 * 1024
+
+
+@attrs.frozen(kw_only=True)
+class ImageLimits:
+    """What an operation accepts: formats (Pillow names), side bounds and encoded size."""
+
+    formats: frozenset[str]
+    min_side: int = 15
+    max_side: int = 8192
+    max_bytes: int = 10 * MB
+
+
+@attrs.frozen(kw_only=True)
+class ResolvedImage:
+    """An image source reduced to what goes on the wire: base64 data or a URL."""
+
+    data: bytes | None = attrs.field(default=None, repr=False)
+    url: str | None = None
+
+    def base64(self) -> str | None:
+        """The base64 text of the image bytes, if the source was not a URL."""
+        return None if self.data is None else base64.b64encode(self.data).decode("ascii")
+
+
+def encode_url(url: str) -> str:
+    """Return ``url`` with non-ASCII characters percent-encoded, as the service requires."""
+    return str(URL(url))
+
+
+def _strip_data_uri(text: str) -> str:
+    # The service rejects a "data:image/...;base64," prefix; drop it for the caller.
+    if text.startswith("data:"):
+        _, sep, rest = text.partition(",")
+        return rest if sep else text
+    return text
+
+
+def decode_base64(text: str) -> bytes:
+    """Decode base64 image text (a ``data:`` prefix is removed); AIS.0015 if it is not base64."""
+    cleaned = "".join(_strip_data_uri(text.strip()).split())
+    try:
+        return base64.b64decode(cleaned, validate=True)
+    except (binascii.Error, ValueError):
+        raise ValidationError(
+            "image is not valid base64 text; pass bytes, a path or a file object instead",
+            code="AIS.0015",
+            field="image",
+        ) from None
+
+
+async def resolve_image(source: ImageSource) -> ResolvedImage:
+    """Read an image source into bytes (paths via aiofiles) or recognise it as a URL."""
+    if isinstance(source, (bytes, bytearray, memoryview)):
+        return ResolvedImage(data=bytes(source))
+    if isinstance(source, str):
+        if source.startswith(("http://", "https://")):
+            return ResolvedImage(url=encode_url(source))
+        if source.startswith("data:"):
+            return ResolvedImage(data=decode_base64(source))
+        if len(source) < 4096 and await aiofiles.os.path.isfile(source):
+            return ResolvedImage(data=await _read_path(source))
+        if len(source) >= 16 and "/" not in source[:1] and "." not in source[-5:]:
+            return ResolvedImage(data=decode_base64(source))
+        raise ValidationError(
+            f"no such image file: {source!r} (for base64 text pass at least 16 characters)",
+            field="image",
+        )
+    if isinstance(source, os.PathLike):
+        return ResolvedImage(data=await _read_path(os.fspath(source)))
+    read = getattr(source, "read", None)
+    if callable(read):
+        data = read()
+        if not isinstance(data, (bytes, bytearray)):
+            raise ValidationError("image file objects must be opened in binary mode", field="image")
+        return ResolvedImage(data=bytes(data))
+    raise ValidationError(
+        f"cannot use {type(source).__name__} as an image: pass bytes, a path, a binary file "
+        "object, base64 text or an http(s) URL",
+        field="image",
+    )
+
+
+async def _read_path(path: str) -> bytes:
+    try:
+        async with aiofiles.open(path, "rb") as handle:
+            return await handle.read()
+    except OSError as exc:
+        raise ValidationError(
+            f"cannot read image file {path!r}: {exc.strerror}", field="image"
+        ) from None

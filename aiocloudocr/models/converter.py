@@ -1,0 +1,69 @@
+"""The one cattrs converter: request bodies out, typed results in.
+
+Requests unstructure to the JSON body with unset (``None``) fields left out. Results keep
+unknown response keys in their ``extra`` mapping, so fields the service adds later never
+break parsing, and top-level results keep the raw ``result`` JSON in ``raw``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar, cast
+
+import attrs
+import cattrs
+from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn
+
+from aiocloudocr.models._base import ResponseMeta, Result
+
+T = TypeVar("T")
+
+converter = cattrs.Converter()
+_RESERVED = frozenset({"extra", "raw", "meta"})
+
+
+def _has_extra(cls: type) -> bool:
+    return attrs.has(cls) and any(a.name == "extra" for a in attrs.fields(cls))
+
+
+def _structure_with_extra(cls: type[T]) -> Callable[[Any, type[T]], T]:
+    base = make_dict_structure_fn(cls, converter)
+    known = frozenset(a.name for a in attrs.fields(cast(Any, cls))) - _RESERVED
+
+    def structure(data: Any, _: type[T]) -> T:
+        if not isinstance(data, Mapping):
+            raise TypeError(f"expected a JSON object for {cls.__name__}, got {type(data).__name__}")
+        picked = {key: value for key, value in data.items() if key in known}
+        picked["extra"] = {key: value for key, value in data.items() if key not in known}
+        return base(picked, cls)
+
+    return structure
+
+
+def _unstructure_without_none(cls: type[Any]) -> Callable[[Any], dict[str, Any]]:
+    base = make_dict_unstructure_fn(cls, converter)
+
+    def unstructure(obj: Any) -> dict[str, Any]:
+        return {key: value for key, value in base(obj).items() if value is not None}
+
+    return unstructure
+
+
+converter.register_structure_hook_factory(_has_extra, _structure_with_extra)
+converter.register_unstructure_hook_factory(
+    lambda cls: attrs.has(cls) and not _has_extra(cls), _unstructure_without_none
+)
+
+
+def request_body(request: Any) -> dict[str, Any]:
+    """Return the JSON body for a request object, leaving out unset fields."""
+    body: dict[str, Any] = converter.unstructure(request)
+    return body
+
+
+def parse_result(payload: Any, result_type: type[T], meta: ResponseMeta | None = None) -> T:
+    """Build a typed result from the ``result`` member of a response body."""
+    result = converter.structure(payload, result_type)
+    if isinstance(result, Result):
+        result = attrs.evolve(result, raw=payload, meta=meta)
+    return result

@@ -1,0 +1,45 @@
+"""The operation record: everything the client needs to know about one endpoint."""
+
+from __future__ import annotations
+
+from typing import Any, Generic, Literal, TypeVar
+from urllib.parse import quote
+
+import attrs
+
+from aiocloudocr.images import ImageLimits
+
+Service = Literal["ocr", "image"]
+RequestT = TypeVar("RequestT")
+ResultT = TypeVar("ResultT")
+
+
+@attrs.frozen(kw_only=True)
+class Operation(Generic[RequestT, ResultT]):
+    """One REST endpoint: where it lives, what it takes and what it returns."""
+
+    name: str
+    service: Service
+    path: str
+    request_type: type[RequestT]
+    result_type: type[ResultT]
+    method: str = "POST"
+    limits: ImageLimits | None = None
+    deprecated: bool = False
+    summary: str = ""
+
+    def render_path(self, project_id: str | None) -> str:
+        """Return the wire path, with the project id filled in and escaped."""
+        if "{project_id}" not in self.path:
+            return self.path
+        if not project_id:
+            raise ValueError(f"operation {self.name} needs a project id")
+        return self.path.replace("{project_id}", quote(project_id, safe=""))
+
+    @property
+    def needs_project_id(self) -> bool:
+        """Whether the path carries the project id."""
+        return "{project_id}" in self.path
+
+
+AnyOperation = Operation[Any, Any]
