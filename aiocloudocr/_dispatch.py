@@ -145,7 +145,14 @@ class Dispatcher:
         retrying = AsyncRetrying(
             stop=stop,
             wait=wait,
-            retry=retry_if_exception(policy.is_retryable),
+            retry=retry_if_exception(
+                # An error of another operation (the IAM token fetch inside an attempt) was
+                # already retried by its own send; retrying it here would multiply attempts.
+                lambda error: (
+                    getattr(error, "operation", request.operation) == request.operation
+                    and policy.is_retryable(error)
+                )
+            ),
             sleep=self._sleep,
             before_sleep=before_sleep,
             reraise=True,

@@ -58,6 +58,8 @@ def _strip_data_uri(text: str) -> str:
 def decode_base64(text: str) -> bytes:
     """Decode base64 image text (a ``data:`` prefix is removed); AIS.0015 if it is not base64."""
     cleaned = "".join(_strip_data_uri(text.strip()).split())
+    if "-" in cleaned or "_" in cleaned:  # URL-safe alphabet: the service wants the standard one
+        cleaned = cleaned.translate(str.maketrans("-_", "+/"))
     try:
         return base64.b64decode(cleaned, validate=True)
     except (binascii.Error, ValueError):
@@ -79,10 +81,10 @@ async def resolve_image(source: ImageSource) -> ResolvedImage:
             return ResolvedImage(data=decode_base64(source))
         if len(source) < 4096 and await aiofiles.os.path.isfile(source):
             return ResolvedImage(data=await _read_path(source))
-        if len(source) >= 16 and "/" not in source[:1] and "." not in source[-5:]:
+        if _looks_like_base64(source):
             return ResolvedImage(data=decode_base64(source))
         raise ValidationError(
-            f"no such image file: {source!r} (for base64 text pass at least 16 characters)",
+            f"no such image file: {source[:200]!r} (and it is not base64 text or an http(s) URL)",
             field="image",
         )
     if isinstance(source, os.PathLike):
@@ -98,6 +100,16 @@ async def resolve_image(source: ImageSource) -> ResolvedImage:
         "object, base64 text or an http(s) URL",
         field="image",
     )
+
+
+_BASE64_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=-_")
+
+
+def _looks_like_base64(text: str) -> bool:
+    # Paths that do not exist fall through to here; only text made of the base64 alphabet
+    # in whole 4-character groups is taken for an image.
+    compact = "".join(text.split())
+    return len(compact) >= 8 and len(compact) % 4 == 0 and set(compact) <= _BASE64_CHARS
 
 
 async def _read_path(path: str) -> bytes:

@@ -104,6 +104,7 @@ def test_all_is_sorted_and_complete() -> None:
     """__all__ has no duplicates and names every public object (ruff RUF022 keeps it sorted)."""
     assert len(set(aiocloudocr.__all__)) == len(aiocloudocr.__all__)
     public = {n for n in dir(aiocloudocr) if not n.startswith("_")} - {
-        "auth", "client", "errors", "images", "models", "operations", "regions", "retry",
+        "auth", "client", "emulator", "errors", "images", "models", "operations", "regions",
+        "retry",
     }  # fmt: skip
     assert public <= set(aiocloudocr.__all__)

@@ -1,0 +1,124 @@
+"""Web Image OCR: field checks and a result that is a pure function of the image bytes."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Mapping
+from typing import Any
+
+from aiocloudocr.emulator._behaviours._fields import optional_bool, optional_choices
+from aiocloudocr.emulator._images import ImageInfo, ServiceCodes
+
+EXTRACT_TYPES = ("contact_info", "image_size")
+BOOLEAN_FIELDS = ("detect_direction", "detect_font", "detect_text_direction")
+
+PHRASES = (
+    "Summer Sale",
+    "50% OFF",
+    "Free shipping on all orders",
+    "www.example.com",
+    "Limited time offer",
+    "New arrivals",
+    "Call 400-000-0000",
+    "限时优惠",
+    "新品上市",
+    "全场包邮",
+    "扫码关注",
+    "立即购买",
+)
+FONTS = (
+    "SimSun",
+    "SimHei",
+    "Microsoft YaHei",
+    "KaiTi",
+    "FangSong",
+    "Arial",
+    "Times New Roman",
+    "Helvetica",
+    "Courier New",
+    "Verdana",
+)
+NAMES = ("张伟", "王芳", "李娜", "刘洋", "陈静", "Alex Chen", "Maria Lopez")
+PLACES = (
+    ("广东省", "深圳市", "南山区"),
+    ("浙江省", "杭州市", "西湖区"),
+    ("江苏省", "南京市", "鼓楼区"),
+    ("四川省", "成都市", "武侯区"),
+    ("北京市", "北京市", "海淀区"),
+)
+STREETS = ("科技园路", "文三路", "中山北路", "人民南路", "中关村大街")
+
+
+def check(body: Mapping[str, Any], codes: ServiceCodes) -> None:
+    """Reject ill-typed options before any image work."""
+    for name in BOOLEAN_FIELDS:
+        optional_bool(body, name, codes.invalid)
+    optional_choices(body, "extract_type", EXTRACT_TYPES, codes.invalid)
+
+
+def _rng(image: ImageInfo, purpose: str) -> random.Random:
+    # One stream per purpose, so an option never shifts what the others produce.
+    return random.Random(image.digest + purpose.encode())
+
+
+def _blocks(image: ImageInfo) -> list[dict[str, Any]]:
+    rng = _rng(image, "blocks")
+    width, height = image.width, image.height
+    count = rng.randint(1, 6)
+    blocks: list[dict[str, Any]] = []
+    # One block per horizontal band, so the list reads top to bottom like the service's.
+    for index in range(count):
+        top = index * height // count
+        bottom = max(top, (index + 1) * height // count - 1)
+        left = rng.randint(0, max(0, width // 4))
+        right = rng.randint(min(width - 1, left + 1), width - 1)
+        blocks.append(
+            {
+                "words": rng.choice(PHRASES),
+                "confidence": round(rng.uniform(0.85, 0.9999), 4),
+                "location": [[left, top], [right, top], [right, bottom], [left, bottom]],
+            }
+        )
+    return blocks
+
+
+def _add_fonts(image: ImageInfo, blocks: list[dict[str, Any]]) -> None:
+    rng = _rng(image, "fonts")
+    for block in blocks:
+        scores = sorted((rng.random() for _ in range(5)), reverse=True)
+        total = sum(scores) or 1.0
+        block["font_list"] = rng.sample(FONTS, 5)
+        block["font_scores"] = [round(score / total, 4) for score in scores]
+
+
+def _contact_info(image: ImageInfo) -> dict[str, str]:
+    rng = _rng(image, "contact")
+    province, city, district = rng.choice(PLACES)
+    return {
+        "name": rng.choice(NAMES),
+        "phone": "1" + "".join(str(rng.randint(0, 9)) for _ in range(10)),
+        "province": province,
+        "city": city,
+        "district": district,
+        "detail_address": f"{rng.choice(STREETS)}{rng.randint(1, 999)}号",
+    }
+
+
+def answer(body: Mapping[str, Any], image: ImageInfo) -> dict[str, Any]:
+    """The recognition result for an accepted request."""
+    blocks = _blocks(image)
+    if body.get("detect_font") is True:
+        _add_fonts(image, blocks)
+    extracted: dict[str, Any] = {}
+    kinds = body.get("extract_type") or ()
+    if "contact_info" in kinds:
+        extracted["contact_info"] = _contact_info(image)
+    if "image_size" in kinds:
+        extracted["image_size"] = {"width": image.width, "height": image.height}
+    return {
+        "result": {
+            "words_block_count": len(blocks),
+            "words_block_list": blocks,
+            "extracted_data": extracted,
+        }
+    }
