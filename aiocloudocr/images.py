@@ -22,12 +22,20 @@ MB = 1024 * 1024
 
 @attrs.frozen(kw_only=True)
 class ImageLimits:
-    """What an operation accepts: formats (Pillow names), side bounds and encoded size."""
+    """What an operation accepts, and the codes its service answers when an image breaks it.
+
+    ``formats`` are Pillow format names (``JPEG``, ``PNG``, ``BMP``, ``TIFF``, ``TGA``,
+    ``WEBP``, ``ICO``, ``PCX``, ``GIF``); every side must lie in ``[min_side, max_side]``
+    pixels and the raw image must be at most ``max_bytes``. OCR answers AIS.0102/AIS.0103;
+    the Image Recognition service has its own codes, so each operation names them.
+    """
 
     formats: frozenset[str]
     min_side: int = 15
     max_side: int = 8192
     max_bytes: int = 10 * MB
+    format_code: str = "AIS.0102"
+    size_code: str = "AIS.0103"
 
 
 @attrs.frozen(kw_only=True)

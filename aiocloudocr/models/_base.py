@@ -29,7 +29,7 @@ class ResponseMeta:
 class Result:
     """Base of every operation result: the raw ``result`` JSON and the response metadata."""
 
-    raw: Mapping[str, Any] = attrs.field(factory=dict, repr=False, eq=False)
+    raw: Any = attrs.field(factory=dict, repr=False, eq=False)
     meta: ResponseMeta | None = attrs.field(default=None, repr=False, eq=False)
 
 

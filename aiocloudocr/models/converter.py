@@ -12,7 +12,7 @@ from typing import Any, TypeVar, cast
 
 import attrs
 import cattrs
-from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn
+from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
 
 from aiocloudocr.models._base import ResponseMeta, Result
 
@@ -26,9 +26,23 @@ def _has_extra(cls: type) -> bool:
     return attrs.has(cls) and any(a.name == "extra" for a in attrs.fields(cls))
 
 
+def json_key(name: str) -> dict[str, str]:
+    """Field metadata naming the JSON key of a field whose Python name differs (``class``)."""
+    return {"json_key": name}
+
+
+def _renames(cls: type) -> dict[str, Any]:
+    return {
+        a.name: override(rename=a.metadata["json_key"])
+        for a in attrs.fields(cast(Any, cls))
+        if "json_key" in a.metadata
+    }
+
+
 def _structure_with_extra(cls: type[T]) -> Callable[[Any, type[T]], T]:
-    base = make_dict_structure_fn(cls, converter)
-    known = frozenset(a.name for a in attrs.fields(cast(Any, cls))) - _RESERVED
+    fields = attrs.fields(cast(Any, cls))
+    base = make_dict_structure_fn(cls, converter, **_renames(cls))
+    known = frozenset(a.metadata.get("json_key", a.name) for a in fields) - _RESERVED
 
     def structure(data: Any, _: type[T]) -> T:
         if not isinstance(data, Mapping):
@@ -41,7 +55,7 @@ def _structure_with_extra(cls: type[T]) -> Callable[[Any, type[T]], T]:
 
 
 def _unstructure_without_none(cls: type[Any]) -> Callable[[Any], dict[str, Any]]:
-    base = make_dict_unstructure_fn(cls, converter)
+    base = make_dict_unstructure_fn(cls, converter, **_renames(cls))
 
     def unstructure(obj: Any) -> dict[str, Any]:
         return {key: value for key, value in base(obj).items() if value is not None}
