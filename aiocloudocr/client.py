@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
 import time
 import warnings
-from collections.abc import Awaitable, Callable, Mapping, Sequence
-from typing import Any, TypeVar, cast, overload
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any, TypeVar, overload
 
 import cattrs
 from yarl import URL
 
 from aiocloudocr._dispatch import Dispatcher, HttpRequest
+from aiocloudocr._methods import OperationMethods
 from aiocloudocr._transport import Transport
 from aiocloudocr._version import __version__
 from aiocloudocr.auth.authenticators import (
@@ -32,12 +34,17 @@ from aiocloudocr.auth.credentials import (
 from aiocloudocr.auth.iam import TOKEN_PATH, IssuedToken, parse_token_response, token_request_body
 from aiocloudocr.auth.token_cache import TokenCache
 from aiocloudocr.errors import ConfigurationError, InvalidResponseError, ValidationError
-from aiocloudocr.images import ImageSource, encode_url, resolve_image
+from aiocloudocr.images import (
+    MB,
+    ImageSource,
+    check_image,
+    decode_base64,
+    encode_url,
+    resolve_image,
+)
 from aiocloudocr.models._base import ResponseMeta
 from aiocloudocr.models.converter import parse_result, request_body
-from aiocloudocr.models.image_tagging import ImageTaggingResult
-from aiocloudocr.models.web_image import WebImageResult
-from aiocloudocr.operations import IMAGE_TAGGING, WEB_IMAGE, AnyOperation, Operation, get_operation
+from aiocloudocr.operations import AnyOperation, Operation, get_operation
 from aiocloudocr.regions import IAM_REGIONS, IMAGE_REGIONS, OCR_REGIONS, ServiceName, endpoint_for
 from aiocloudocr.retry import RetryPolicy
 
@@ -45,6 +52,8 @@ RequestT = TypeVar("RequestT")
 ResultT = TypeVar("ResultT")
 
 JSON_CONTENT_TYPE = "application/json;charset=utf-8"
+# Both auth methods accept request bodies up to 12 MB (API reference, "Authentication").
+MAX_BODY_BYTES = 12 * MB
 REGION_VARS = ("HUAWEICLOUD_SDK_REGION", "CLOUD_SDK_REGION", "AIOCLOUDOCR_REGION")
 ENDPOINT_VAR = "AIOCLOUDOCR_ENDPOINT"
 IAM_ENDPOINT_VAR = "HUAWEICLOUD_SDK_IAM_ENDPOINT"
@@ -61,7 +70,7 @@ def _endpoint_url(service: str, value: str) -> URL:
     return url.with_path("/").with_query(None).with_fragment(None)
 
 
-class Client:
+class Client(OperationMethods):
     """Asyncio client for the OCR and Image Recognition APIs.
 
     Create one per application and share it: it holds one HTTP session, one token cache
@@ -270,6 +279,7 @@ class Client:
         *,
         timeout: float | None = ...,
         retry: RetryPolicy | None = ...,
+        check: bool = ...,
     ) -> ResultT: ...
 
     @overload
@@ -280,6 +290,7 @@ class Client:
         *,
         timeout: float | None = ...,
         retry: RetryPolicy | None = ...,
+        check: bool = ...,
     ) -> Any: ...
 
     async def call(
@@ -289,12 +300,42 @@ class Client:
         *,
         timeout: float | None = None,
         retry: RetryPolicy | None = None,
+        check: bool = True,
     ) -> Any:
-        """Send ``request`` to ``operation`` (an Operation or its name) and return its result."""
+        """Send ``request`` to ``operation`` (an Operation or its name) and return its result.
+
+        With ``check`` (the default) an ``image`` the operation's documented limits reject
+        raises :class:`ValidationError` and nothing is sent.
+        """
         op = get_operation(operation) if isinstance(operation, str) else operation
         if not isinstance(request, op.request_type):
             raise ConfigurationError(
                 f"{op.name} takes a {op.request_type.__name__}, got {type(request).__name__}"
+            )
+        image = getattr(request, "image", None)
+        if check and op.limits is not None and isinstance(image, str) and image:
+            check_image(decode_base64(image), op.limits)
+        return await self._send(op, request, timeout=timeout, retry=retry, check=check)
+
+    async def _send(
+        self,
+        op: AnyOperation,
+        request: Any,
+        *,
+        timeout: float | None,
+        retry: RetryPolicy | None,
+        check: bool,
+    ) -> Any:
+        if op.deprecated:
+            _warn_deprecated(op)
+        body = json.dumps(request_body(request), ensure_ascii=False, separators=(",", ":"))
+        payload = body.encode()
+        if check and len(payload) > MAX_BODY_BYTES:
+            raise ValidationError(
+                f"the request body is {len(payload) / MB:.1f} MB; the service accepts at most "
+                f"{MAX_BODY_BYTES / MB:g} MB: send a smaller image or a url",
+                code="APIG.0201",
+                field="image",
             )
         project_id = await self.project_id() if op.needs_project_id else self._project_id
         headers = {"Content-Type": JSON_CONTENT_TYPE}
@@ -302,13 +343,12 @@ class Client:
             headers["X-Project-Id"] = project_id
         if self.enterprise_project_id:
             headers["Enterprise-Project-Id"] = self.enterprise_project_id
-        body = json.dumps(request_body(request), ensure_ascii=False, separators=(",", ":"))
         http_request = HttpRequest(
             operation=op.name,
             method=op.method,
             endpoint=self.endpoint(op.service),
             path=op.render_path(project_id),
-            body=body.encode(),
+            body=payload,
             headers=headers,
         )
         delivery = await self._dispatcher.send(http_request, policy=retry, timeout=timeout)
@@ -321,52 +361,49 @@ class Client:
         return _parse(op, delivery.response.body, meta)
 
     async def _run(
-        self, op: AnyOperation, image: ImageSource | None, url: str | None, fields: dict[str, Any]
+        self,
+        op: AnyOperation,
+        image: ImageSource | None,
+        url: str | None,
+        fields: dict[str, Any],
+        *,
+        check: bool = True,
+        timeout: float | None = None,
+        retry: RetryPolicy | None = None,
     ) -> Any:
-        image_b64: str | None = None
+        """Build the operation's request from an image source and typed fields, then send it."""
+        data: bytes | None = None
         if image is not None:
             if url is not None:
                 raise ValidationError(
                     "set exactly one of image and url (both given)", field="image"
                 )
             resolved = await resolve_image(image)
-            image_b64, url = resolved.base64(), resolved.url
+            data, url = resolved.data, resolved.url
         elif url is not None:
             url = encode_url(url)
-        request = op.request_type(image=image_b64, url=url, **fields)
-        return await self.call(op, request)
+        request = op.request_type(
+            image=None if data is None else base64.b64encode(data).decode("ascii"),
+            url=url,
+            **fields,
+        )
+        if check and op.limits is not None and data is not None:
+            check_image(data, op.limits)
+        return await self._send(op, request, timeout=timeout, retry=retry, check=check)
 
-    async def web_image(
-        self,
-        image: ImageSource | None = None,
-        *,
-        url: str | None = None,
-        detect_direction: bool | None = None,
-        extract_type: Sequence[str] | None = None,
-        detect_font: bool | None = None,
-        detect_text_direction: bool | None = None,
-    ) -> WebImageResult:
-        """Web Image OCR: text blocks from screenshots, product images and ads."""
-        fields = {
-            "detect_direction": detect_direction,
-            "extract_type": extract_type,
-            "detect_font": detect_font,
-            "detect_text_direction": detect_text_direction,
-        }
-        return cast(WebImageResult, await self._run(WEB_IMAGE, image, url, fields))
 
-    async def image_tagging(
-        self,
-        image: ImageSource | None = None,
-        *,
-        url: str | None = None,
-        language: str | None = None,
-        threshold: float | None = None,
-        limit: int | None = None,
-    ) -> ImageTaggingResult:
-        """Image Tagging v2: scene, object and concept tags with confidences."""
-        fields = {"language": language, "threshold": threshold, "limit": limit}
-        return cast(ImageTaggingResult, await self._run(IMAGE_TAGGING, image, url, fields))
+_warned: set[str] = set()
+
+
+def _warn_deprecated(op: AnyOperation) -> None:
+    # Once per process and operation: bulk jobs would otherwise print it a million times.
+    if op.name not in _warned:
+        _warned.add(op.name)
+        warnings.warn(
+            f"{op.name} ({op.path}) is a deprecated API of the service",
+            DeprecationWarning,
+            stacklevel=4,
+        )
 
 
 def _parse(op: AnyOperation, body: bytes, meta: ResponseMeta) -> Any:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import io
 import os
 from typing import IO, Union
 
@@ -127,4 +128,66 @@ async def _read_path(path: str) -> bytes:
     except OSError as exc:
         raise ValidationError(
             f"cannot read image file {path!r}: {exc.strerror}", field="image"
+        ) from None
+
+
+def encoded_size(raw_size: int) -> int:
+    """Length of the base64 text for ``raw_size`` bytes."""
+    return 4 * ((raw_size + 2) // 3)
+
+
+def check_image(data: bytes, limits: ImageLimits) -> None:
+    """Raise ValidationError, with the code the service would answer, if ``limits`` reject ``data``.
+
+    Reads only the image header (format and dimensions); pixels are never decoded.
+    """
+    if not data:
+        raise ValidationError("the image is empty (0 bytes)", code="AIS.0101", field="image")
+    size = encoded_size(len(data))
+    if size > limits.max_bytes:
+        raise ValidationError(
+            f"the base64-encoded image is {size / MB:.1f} MB; at most {limits.max_bytes / MB:g} MB "
+            "is accepted: compress or downscale it",
+            code=limits.size_code,
+            field="image",
+        )
+    image_format, (width, height) = _read_header(data, limits)
+    if image_format not in limits.formats:
+        raise ValidationError(
+            f"{image_format} images are not accepted here; use one of "
+            f"{', '.join(sorted(limits.formats))}",
+            code=limits.format_code,
+            field="image",
+        )
+    for side, value in (("width", width), ("height", height)):
+        if not limits.min_side <= value <= limits.max_side:
+            raise ValidationError(
+                f"the image is {width}x{height} px; every side must be {limits.min_side} to "
+                f"{limits.max_side} px: resize it ({side} is out of range)",
+                code=limits.size_code,
+                field="image",
+            )
+
+
+def _read_header(data: bytes, limits: ImageLimits) -> tuple[str, tuple[int, int]]:
+    # Pillow is imported here so that importing the client stays fast for callers that never
+    # check an image (URL inputs, checks turned off).
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            return str(image.format), image.size
+    except Image.DecompressionBombError:
+        raise ValidationError(
+            f"the image's dimensions are far beyond {limits.max_side} px per side: resize it",
+            code=limits.size_code,
+            field="image",
+        ) from None
+    except (UnidentifiedImageError, OSError, ValueError, SyntaxError):
+        head = data[:8].hex(" ")
+        raise ValidationError(
+            f"the image format is not recognised (first bytes: {head}); use one of "
+            f"{', '.join(sorted(limits.formats))}",
+            code=limits.format_code,
+            field="image",
         ) from None

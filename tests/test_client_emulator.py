@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 from pathlib import Path
 from typing import Any
 
@@ -74,8 +75,6 @@ async def test_image_tagging_by_url_with_each_credential_kind(
 
 async def test_call_through_the_operation_table(emulator: Any, png: bytes) -> None:
     """client.call dispatches by operation name with a typed request."""
-    import base64
-
     async with aksk_client(emulator.url) as client:
         request = WebImageRequest(image=base64.b64encode(png).decode())
         result = await client.call("web_image", request)
@@ -231,8 +230,9 @@ async def test_stall_beyond_timeout_is_retried(
         result = await client.web_image(png)
         assert result.meta is not None and result.meta.attempts == 2
         emulator.inject("web_image", Fault(stall=2.0, status=None), times=1)
+        request = WebImageRequest(image=base64.b64encode(png).decode())
         with pytest.raises(RequestTimeout):
-            await client.call("web_image", WebImageRequest(image="aGVsbG8="), retry=NO_RETRY)
+            await client.call("web_image", request, retry=NO_RETRY)
 
 
 async def test_concurrency_bound_holds_at_the_server(png: bytes) -> None:

@@ -1,0 +1,110 @@
+"""Client-side image checks: bad inputs fail before anything is sent, with the service's code."""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+import pytest
+from PIL import Image
+
+from aiocloudocr import ValidationError
+from aiocloudocr.images import MB, ImageLimits, check_image, encoded_size
+from aiocloudocr.operations import WEB_IMAGE
+from tests.conftest import aksk_client
+from tests.fakes import make_png
+
+_limits = WEB_IMAGE.limits
+assert _limits is not None
+LIMITS: ImageLimits = _limits
+
+
+def _image(fmt: str, size: tuple[int, int], mode: str = "RGB") -> bytes:
+    buffer = io.BytesIO()
+    Image.new(mode, size).save(buffer, format=fmt)
+    return buffer.getvalue()
+
+
+PNG = make_png(64, 48)
+CORPUS: dict[str, tuple[bytes, str]] = {
+    "empty": (b"", "AIS.0101"),
+    "truncated": (PNG[:12], "AIS.0102"),
+    "text as image": (b"Hello, this is not an image at all.\n" * 20, "AIS.0102"),
+    "10 px": (_image("PNG", (10, 200)), "AIS.0103"),
+    "9,000 px": (_image("PNG", (9000, 20), "L"), "AIS.0103"),
+    "11 MB": (PNG + b"\0" * (11 * MB), "AIS.0103"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(CORPUS))
+def test_bad_images_carry_the_service_code(name: str) -> None:
+    """Each bad input is refused with the code the service would answer and a hint."""
+    data, code = CORPUS[name]
+    with pytest.raises(ValidationError) as info:
+        check_image(data, LIMITS)
+    assert info.value.code == code
+    assert info.value.field == "image"
+
+
+@pytest.mark.parametrize(
+    ("fmt", "mode"),
+    [("JPEG", "RGB"), ("PNG", "RGB"), ("BMP", "RGB"), ("TIFF", "RGB"), ("TGA", "RGB"),
+     ("WEBP", "RGB"), ("ICO", "RGBA"), ("PCX", "RGB"), ("GIF", "P")],
+)  # fmt: skip
+def test_every_web_image_format_passes(fmt: str, mode: str) -> None:
+    """Every format the Web Image doc lists is accepted by the check."""
+    check_image(_image(fmt, (64, 64), mode), LIMITS)
+
+
+def test_size_limit_is_on_the_base64_text() -> None:
+    """The 10 MB limit applies to the encoded image, as the service counts it."""
+    assert encoded_size(3) == 4
+    raw_limit = LIMITS.max_bytes * 3 // 4
+    check_image(PNG + b"\0" * (raw_limit - len(PNG)), LIMITS)
+    with pytest.raises(ValidationError):
+        check_image(PNG + b"\0" * (raw_limit - len(PNG) + 3), LIMITS)
+
+
+def test_the_check_never_decodes_pixels() -> None:
+    """A header-only image (pixel data missing) passes: only the header is read."""
+    header_only = _image("PNG", (500, 400))[:200]
+    with Image.open(io.BytesIO(header_only)) as image:
+        assert image.size == (500, 400)
+    check_image(header_only, LIMITS)
+
+
+@pytest.mark.parametrize("name", sorted(CORPUS))
+async def test_bad_images_send_nothing(emulator: Any, name: str) -> None:
+    """Through the client, a bad image raises before any request reaches the service."""
+    data, code = CORPUS[name]
+    async with aksk_client(emulator.url) as client:
+        with pytest.raises(ValidationError) as info:
+            await client.web_image(data)
+    assert info.value.code == code
+    assert sum(emulator.stats.requests.values()) == 0
+
+
+@pytest.mark.parametrize("name", ["truncated", "text as image", "10 px", "9,000 px"])
+async def test_service_agrees_when_checks_are_off(emulator: Any, name: str) -> None:
+    """With check=False the request goes out and the service answers the same code."""
+    from aiocloudocr import APIError
+
+    data, code = CORPUS[name]
+    async with aksk_client(emulator.url) as client:
+        with pytest.raises(APIError) as info:
+            await client.web_image(data, check=False)
+    assert info.value.code == code
+    assert emulator.stats.requests["web_image"] == 1
+
+
+async def test_both_and_neither_source_send_nothing(emulator: Any) -> None:
+    """Both image and url, or neither, is AIS.0101 before sending."""
+    async with aksk_client(emulator.url) as client:
+        with pytest.raises(ValidationError, match="both given"):
+            await client.web_image(PNG, url="https://example.com/a.png")
+        with pytest.raises(ValidationError, match="neither given"):
+            await client.web_image()
+        with pytest.raises(ValidationError) as info:
+            await client.web_image("data:image/png;base64,@@@@")
+    assert info.value.code == "AIS.0015"
+    assert sum(emulator.stats.requests.values()) == 0
