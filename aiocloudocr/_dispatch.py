@@ -16,6 +16,7 @@ from aiocloudocr._responses import REQUEST_ID_HEADER, error_from_response
 from aiocloudocr._transport import RawResponse, Transport
 from aiocloudocr.auth.authenticators import Authenticator
 from aiocloudocr.errors import APIError, CloudOcrError, RequestTimeout, TransportError
+from aiocloudocr.limiter import AdaptiveLimiter
 from aiocloudocr.retry import TOKEN_REJECTED_CODES, RetryPolicy, full_jitter
 
 logger = logging.getLogger("aiocloudocr")
@@ -32,6 +33,7 @@ class HttpRequest:
     body: bytes = attrs.field(repr=False)
     headers: Mapping[str, str] = attrs.field(factory=dict)
     authenticate: bool = True
+    limiter: AdaptiveLimiter | None = attrs.field(default=None, eq=False, repr=False)
 
     @property
     def url(self) -> URL:
@@ -184,35 +186,31 @@ class Dispatcher:
         client_timeout = aiohttp.ClientTimeout(
             total=total, sock_connect=min(self.connect_timeout, total)
         )
-        async with self._semaphore:
-            self.in_flight += 1
-            sent = self._monotonic()
-            try:
-                response = await self._transport.send(
-                    request.method,
-                    request.url,
-                    headers=headers,
-                    body=request.body,
-                    timeout=client_timeout,
-                    operation=request.operation,
-                )
-            except TransportError as error:
-                self._log(request, attempt, sent, None, None, type(error).__name__)
-                raise
-            finally:
-                self.in_flight -= 1
-        if 200 <= response.status < 300:
-            self._log(request, attempt, sent, response, None, None)
-            return response
-        api_error = error_from_response(
-            status=response.status,
-            headers=response.headers,
-            body=response.body,
-            operation=request.operation,
-            secrets=self._secrets(),
-            now=self._clock(),
-            reason=response.reason,
-        )
+        limiter = request.limiter
+        if limiter is not None:
+            await limiter.acquire()
+        outcome: BaseException | None = None
+        try:
+            response, sent = await self._exchange(request, headers, client_timeout, attempt)
+            if 200 <= response.status < 300:
+                self._log(request, attempt, sent, response, None, None)
+                return response
+            api_error = error_from_response(
+                status=response.status,
+                headers=response.headers,
+                body=response.body,
+                operation=request.operation,
+                secrets=self._secrets(),
+                now=self._clock(),
+                reason=response.reason,
+            )
+            outcome = api_error
+        except BaseException as error:
+            outcome = error
+            raise
+        finally:
+            if limiter is not None:
+                limiter.release(outcome)
         self._log(request, attempt, sent, response, api_error.code, None)
         token_refused = api_error.code in TOKEN_REJECTED_CODES or response.status == 401
         if (
@@ -223,6 +221,32 @@ class Dispatcher:
         ):
             raise _RetryWithFreshCredentials(api_error)
         raise api_error
+
+    async def _exchange(
+        self,
+        request: HttpRequest,
+        headers: dict[str, str],
+        timeout: aiohttp.ClientTimeout,
+        attempt: int,
+    ) -> tuple[RawResponse, float]:
+        async with self._semaphore:
+            self.in_flight += 1
+            sent = self._monotonic()
+            try:
+                response = await self._transport.send(
+                    request.method,
+                    request.url,
+                    headers=headers,
+                    body=request.body,
+                    timeout=timeout,
+                    operation=request.operation,
+                )
+            except TransportError as error:
+                self._log(request, attempt, sent, None, None, type(error).__name__)
+                raise
+            finally:
+                self.in_flight -= 1
+        return response, sent
 
     def _log(
         self,

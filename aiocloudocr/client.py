@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import hashlib
 import json
 import time
 import warnings
@@ -42,6 +43,7 @@ from aiocloudocr.images import (
     encode_url,
     resolve_image,
 )
+from aiocloudocr.limiter import AdaptiveLimiter, shared_limiter
 from aiocloudocr.models._base import ResponseMeta
 from aiocloudocr.models.converter import parse_result, request_body
 from aiocloudocr.operations import AnyOperation, Operation, get_operation
@@ -95,6 +97,7 @@ class Client(OperationMethods):
         clock: Callable[[], float] = time.time,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         user_agent: str | None = None,
+        adaptive: bool = True,
     ) -> None:
         if credentials is None:
             credentials = credentials_from_env()
@@ -135,11 +138,14 @@ class Client(OperationMethods):
         )
         self.enterprise_project_id = enterprise_project_id
         self._clock = clock
+        self._sleep = sleep
         self._transport = Transport(
             connection_limit=concurrency,
             user_agent=user_agent or f"aiocloudocr/{__version__}",
             session=session,
         )
+        self._adaptive = adaptive
+        self._limiters: dict[str, AdaptiveLimiter] = {}
         self._token_cache: TokenCache | None = None
         auth: Authenticator
         if isinstance(credentials, AkSkCredentials):
@@ -237,6 +243,21 @@ class Client(OperationMethods):
         if self.region is None:
             raise ConfigurationError(f"no region and no endpoint for the {service} service")
         return _endpoint_url(service, endpoint_for(service, self.region))
+
+    def limiter(self, service: ServiceName = "ocr") -> AdaptiveLimiter | None:
+        """The adaptive limiter for ``service`` (shared in-process by clients with the same
+        credential, endpoint and project), or None with ``adaptive=False``.
+
+        Its ``state()`` shows the current rate, concurrency and throttle counts.
+        """
+        if not self._adaptive:
+            return None
+        limiter = self._limiters.get(service)
+        if limiter is None:
+            key = (_identity(self._credentials), str(self.endpoint(service)), self._project_id)
+            limiter = shared_limiter(key, self._dispatcher.concurrency, sleep=self._sleep)
+            self._limiters[service] = limiter
+        return limiter
 
     async def project_id(self) -> str:
         """The project id for request paths (for a project-name token: read from the token)."""
@@ -350,6 +371,7 @@ class Client(OperationMethods):
             path=op.render_path(project_id),
             body=payload,
             headers=headers,
+            limiter=self.limiter(op.service),
         )
         delivery = await self._dispatcher.send(http_request, policy=retry, timeout=timeout)
         meta = ResponseMeta(
@@ -390,6 +412,15 @@ class Client(OperationMethods):
         if check and op.limits is not None and data is not None:
             check_image(data, op.limits)
         return await self._send(op, request, timeout=timeout, retry=retry, check=check)
+
+
+def _identity(credentials: Credentials) -> str:
+    # Who the service counts requests against; never a secret itself.
+    if isinstance(credentials, AkSkCredentials):
+        return f"ak:{credentials.access_key}"
+    if isinstance(credentials, PasswordCredentials):
+        return f"user:{credentials.domain}/{credentials.username}"
+    return "token:" + hashlib.sha256(credentials.token.encode()).hexdigest()[:16]
 
 
 _warned: set[str] = set()

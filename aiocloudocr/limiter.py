@@ -1,0 +1,198 @@
+"""Adaptive throttling shared by every client that uses one credential, endpoint and project.
+
+Two mechanisms, both driven by what the service answers:
+
+* a **rate** (token bucket with a burst of one, i.e. evenly spaced sends): unknown until the
+  service throttles with APIG.0308, whose message states ``limit:XX,time:...``; the rate is
+  then set just under that limit and afterwards probed upward slowly, never past the stated
+  limit. A later throttle while pacing (other processes may share the quota) cuts the rate
+  multiplicatively;
+* a **concurrency** limit (AIMD): halved when the service answers ModelArts.4401 (too many
+  concurrent requests), raised by one per window of successes, up to the client's own bound.
+
+Bursts of throttled answers that were already in flight count as one event, so the limits do
+not collapse when a whole wave of requests is refused at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import weakref
+from collections.abc import Awaitable, Callable, Hashable
+
+import attrs
+
+from aiocloudocr.errors import ThrottledError
+
+
+@attrs.frozen(kw_only=True)
+class LimiterState:
+    """A snapshot of a limiter: current rate (requests/s, None = unpaced), concurrency, counts."""
+
+    rate: float | None
+    stated_rate: float | None
+    concurrency: int
+    max_concurrency: int
+    in_flight: int
+    throttles: int
+    rate_throttles: int
+    concurrency_throttles: int
+
+
+@attrs.define
+class AdaptiveLimiter:
+    """Paces and bounds requests from what the service says; see the module docstring."""
+
+    max_concurrency: int
+    headroom: float = 0.97
+    decrease: float = 0.7
+    probe_step: float = 0.02
+    _monotonic: Callable[[], float] = time.monotonic
+    _sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
+    _rate: float | None = attrs.field(default=None, init=False)
+    _stated_rate: float | None = attrs.field(default=None, init=False)
+    _next_send: float = attrs.field(default=0.0, init=False)
+    _last_rate_cut: float = attrs.field(default=float("-inf"), init=False)
+    _last_probe: float = attrs.field(default=0.0, init=False)
+    _limit: float = attrs.field(init=False)
+    _last_concurrency_cut: float = attrs.field(default=float("-inf"), init=False)
+    _in_flight: int = attrs.field(default=0, init=False)
+    _waiters: list[asyncio.Future[None]] = attrs.field(factory=list, init=False)
+    _rate_throttles: int = attrs.field(default=0, init=False)
+    _concurrency_throttles: int = attrs.field(default=0, init=False)
+
+    def __attrs_post_init__(self) -> None:
+        self._limit = float(self.max_concurrency)
+
+    def __repr__(self) -> str:
+        s = self.state()
+        rate = "unpaced" if s.rate is None else f"{s.rate:.2f}/s"
+        return (
+            f"<AdaptiveLimiter rate={rate} concurrency={s.concurrency}/{s.max_concurrency} "
+            f"throttles={s.throttles}>"
+        )
+
+    def state(self) -> LimiterState:
+        """The limiter's current state."""
+        return LimiterState(
+            rate=self._rate,
+            stated_rate=self._stated_rate,
+            concurrency=int(self._limit),
+            max_concurrency=self.max_concurrency,
+            in_flight=self._in_flight,
+            throttles=self._rate_throttles + self._concurrency_throttles,
+            rate_throttles=self._rate_throttles,
+            concurrency_throttles=self._concurrency_throttles,
+        )
+
+    def raise_ceiling(self, max_concurrency: int) -> None:
+        """Let a client with a higher bound share this limiter without capping it lower."""
+        if max_concurrency > self.max_concurrency:
+            self.max_concurrency = max_concurrency
+
+    async def acquire(self) -> None:
+        """Wait for a concurrency slot, then for this request's turn under the rate."""
+        while self._in_flight >= int(self._limit):
+            waiter = asyncio.get_running_loop().create_future()
+            self._waiters.append(waiter)
+            try:
+                await waiter
+            except BaseException:
+                if waiter in self._waiters:
+                    self._waiters.remove(waiter)
+                raise
+        self._in_flight += 1
+        try:
+            await self._pace()
+        except BaseException:
+            self._release_slot()
+            raise
+
+    async def _pace(self) -> None:
+        if self._rate is None:
+            return
+        now = self._monotonic()
+        slot = max(now, self._next_send)
+        self._next_send = slot + 1.0 / self._rate
+        if slot > now:
+            await self._sleep(slot - now)
+
+    def release(self, error: BaseException | None) -> None:
+        """Record how a request ended and free its slot."""
+        self._release_slot()
+        now = self._monotonic()
+        if isinstance(error, ThrottledError):
+            stated = error.rate_limit
+            if stated is None:
+                # ModelArts.4401, or a 429 that names no limit: fewer requests at once lowers
+                # the rate too, and needs no guess at a number.
+                self._on_concurrency_throttle(now)
+            else:
+                self._on_rate_throttle(stated, now)
+        elif error is None:
+            self._on_success(now)
+
+    def _release_slot(self) -> None:
+        self._in_flight -= 1
+        self._wake()
+
+    def _on_rate_throttle(self, stated: tuple[int, float], now: float) -> None:
+        self._rate_throttles += 1
+        limit, window = stated
+        self._stated_rate = limit / window
+        if now - self._last_rate_cut < min(window, 5.0):
+            return  # part of a wave already answered
+        self._last_rate_cut = self._last_probe = now
+        target = self._stated_rate * self.headroom
+        # First throttle: go just under the stated limit. Throttled again while pacing: the
+        # quota is shared with someone else, so back off multiplicatively.
+        self._rate = target if self._rate is None else min(self._rate * self.decrease, target)
+        self._next_send = max(self._next_send, now + 1.0 / self._rate)
+
+    def _on_concurrency_throttle(self, now: float) -> None:
+        self._concurrency_throttles += 1
+        if now - self._last_concurrency_cut < 1.0:
+            return
+        self._last_concurrency_cut = now
+        self._limit = max(1.0, float(int(self._limit) // 2))
+
+    def _on_success(self, now: float) -> None:
+        if self._limit < self.max_concurrency:
+            # Additive increase: about one more slot per window of successful requests.
+            step = 1.0 / int(self._limit)
+            self._limit = min(float(self.max_concurrency), self._limit + step)
+            self._wake()
+        if self._rate is not None and now - self._last_probe >= 1.0:
+            self._last_probe = now
+            ceiling = self._stated_rate if self._stated_rate is not None else float("inf")
+            self._rate = min(self._rate * (1.0 + self.probe_step), ceiling)
+
+    def _wake(self) -> None:
+        # Woken waiters re-check the limit themselves, so waking one too many is harmless.
+        free = int(self._limit) - self._in_flight
+        while free > 0 and self._waiters:
+            waiter = self._waiters.pop(0)
+            if not waiter.done():
+                waiter.set_result(None)
+                free -= 1
+
+
+_SHARED: weakref.WeakValueDictionary[Hashable, AdaptiveLimiter] = weakref.WeakValueDictionary()
+
+
+def shared_limiter(
+    key: Hashable,
+    max_concurrency: int,
+    *,
+    monotonic: Callable[[], float] = time.monotonic,
+    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+) -> AdaptiveLimiter:
+    """The process-wide limiter for ``key`` (credential, endpoint, project), made on first use."""
+    limiter = _SHARED.get(key)
+    if limiter is None:
+        limiter = AdaptiveLimiter(max_concurrency=max_concurrency, monotonic=monotonic, sleep=sleep)
+        _SHARED[key] = limiter
+    else:
+        limiter.raise_ceiling(max_concurrency)
+    return limiter
