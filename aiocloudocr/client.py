@@ -6,11 +6,14 @@ import asyncio
 import base64
 import hashlib
 import json
+import os
 import time
 import warnings
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import AsyncIterable, Awaitable, Callable, Iterable, Mapping
+from pathlib import Path
 from typing import Any, TypeVar, overload
 
+import attrs
 import cattrs
 from yarl import URL
 
@@ -34,6 +37,7 @@ from aiocloudocr.auth.credentials import (
 )
 from aiocloudocr.auth.iam import TOKEN_PATH, IssuedToken, parse_token_response, token_request_body
 from aiocloudocr.auth.token_cache import TokenCache
+from aiocloudocr.batch import BatchRun, ProgressCallback
 from aiocloudocr.errors import ConfigurationError, InvalidResponseError, ValidationError
 from aiocloudocr.images import (
     MB,
@@ -231,6 +235,11 @@ class Client(OperationMethods):
         return self._dispatcher.concurrency
 
     @property
+    def retry_policy(self) -> RetryPolicy:
+        """The retry policy calls use unless they pass their own."""
+        return self._dispatcher.policy
+
+    @property
     def token_cache(self) -> TokenCache | None:
         """The IAM token cache when using password credentials."""
         return self._token_cache
@@ -382,6 +391,50 @@ class Client(OperationMethods):
         )
         return _parse(op, delivery.response.body, meta)
 
+    def map(
+        self,
+        operation: AnyOperation | str,
+        inputs: Iterable[Any] | AsyncIterable[Any],
+        *,
+        concurrency: int | None = None,
+        ordered: bool = False,
+        item_timeout: float | None = None,
+        progress: ProgressCallback | None = None,
+        checkpoint: str | os.PathLike[str] | None = None,
+        retry_failed: bool = False,
+        check: bool = True,
+        total: int | None = None,
+        **fields: Any,
+    ) -> BatchRun:
+        """Run ``operation`` over many inputs; ``async for outcome in client.map(...)``.
+
+        ``inputs`` is a sync or async iterable of anything the operation accepts (paths,
+        bytes, URLs, file objects, request objects, or ``(key, source)`` pairs), read lazily:
+        at most ``2 * concurrency`` inputs are held at once. Every input yields exactly one
+        :class:`Outcome` (completion order, or input order with ``ordered=True``); a bad
+        input becomes a failed outcome and the run goes on. ``fields`` are the operation's
+        request fields, applied to every input. With ``checkpoint`` each outcome is appended
+        to a JSON Lines file as it completes, and a re-run skips the inputs it records as done
+        (failed ones too, unless ``retry_failed``). ``item_timeout`` bounds each input's time,
+        retries included.
+        """
+        op = get_operation(operation) if isinstance(operation, str) else operation
+        _check_fields(op, fields)
+        return BatchRun(
+            client=self,
+            operation=op,
+            inputs=inputs,
+            fields=fields,
+            concurrency=concurrency or self._dispatcher.concurrency,
+            ordered=ordered,
+            item_timeout=item_timeout,
+            progress=progress,
+            checkpoint=None if checkpoint is None else Path(checkpoint),
+            retry_failed=retry_failed,
+            check=check,
+            total=total,
+        )
+
     async def _run(
         self,
         op: AnyOperation,
@@ -412,6 +465,24 @@ class Client(OperationMethods):
         if check and op.limits is not None and data is not None:
             check_image(data, op.limits)
         return await self._send(op, request, timeout=timeout, retry=retry, check=check)
+
+
+def _check_fields(op: AnyOperation, fields: Mapping[str, Any]) -> None:
+    """Refuse unknown or invalid request fields once, before a bulk run starts."""
+    names = {a.name for a in attrs.fields(op.request_type)} - {"image", "url"}
+    unknown = sorted(set(fields) - names)
+    if unknown:
+        raise ConfigurationError(
+            f"{op.name} has no field {', '.join(unknown)}; its fields: {', '.join(sorted(names))}"
+        )
+    placeholder = {"url": "https://example.com/x.jpg"}
+    if "url" not in {a.name for a in attrs.fields(op.request_type)}:
+        placeholder = {"image": "AAAA"}
+    try:
+        op.request_type(**placeholder, **fields)
+    except ValidationError as error:
+        if error.field not in ("image", "url"):
+            raise
 
 
 def _identity(credentials: Credentials) -> str:
