@@ -457,11 +457,20 @@ class Client(OperationMethods):
             data, url = resolved.data, resolved.url
         elif url is not None:
             url = encode_url(url)
-        request = op.request_type(
-            image=None if data is None else base64.b64encode(data).decode("ascii"),
-            url=url,
-            **fields,
-        )
+        accepted = {a.name for a in attrs.fields(op.request_type)}
+        sources: dict[str, str | None] = {}
+        if "image" in accepted:
+            sources["image"] = None if data is None else base64.b64encode(data).decode("ascii")
+        elif data is not None:
+            raise ValidationError(f"{op.name} takes a url, not image data", field="image")
+        if "url" in accepted:
+            sources["url"] = url
+        elif url is not None:
+            raise ValidationError(
+                f"{op.name} takes image data, not a URL: download the image and pass its bytes",
+                field="url",
+            )
+        request = op.request_type(**sources, **fields)
         if check and op.limits is not None and data is not None:
             check_image(data, op.limits)
         return await self._send(op, request, timeout=timeout, retry=retry, check=check)

@@ -1,0 +1,61 @@
+"""Every operation in the table has a typed client method that sends what its request holds."""
+
+from __future__ import annotations
+
+import contextlib
+import inspect
+import warnings
+from typing import Any
+
+import pytest
+
+from aiocloudocr import APIError, Client, ValidationError
+from aiocloudocr.operations import OPERATIONS
+from tests.conftest import aksk_client
+from tests.fakes import make_png
+
+
+@pytest.mark.parametrize("name", list(OPERATIONS))
+def test_each_operation_has_a_typed_method(name: str) -> None:
+    """Client has a method per operation whose keywords are the request's fields."""
+    import attrs
+
+    method = getattr(Client, name)
+    params = set(inspect.signature(method).parameters) - {"self", "check", "timeout", "retry"}
+    fields = {a.name for a in attrs.fields(OPERATIONS[name].request_type)}
+    assert params == fields
+
+
+async def test_image_only_operation_refuses_a_url(emulator: Any) -> None:
+    """The v1 vision APIs take image data only; a URL is refused before sending."""
+    async with aksk_client(emulator.url) as client:
+        with pytest.raises(ValidationError, match="takes image data, not a URL"):
+            await client.dark_enhance("https://example.com/a.png")
+    assert sum(emulator.stats.requests.values()) == 0
+
+
+async def test_url_only_operation_refuses_image_data(emulator: Any) -> None:
+    """Background music recognition takes a video URL only: image data fails, unsent."""
+    async with aksk_client(emulator.url) as client:
+        outcomes = [o async for o in client.map("bgm_recognition", [make_png(20, 20)])]
+    assert not outcomes[0].ok
+    assert "takes a url, not image data" in str(outcomes[0].error)
+    assert sum(emulator.stats.requests.values()) == 0
+
+
+async def test_deprecated_operation_warns_once(emulator: Any) -> None:
+    """A deprecated operation warns once per process, however often it is called."""
+    import aiocloudocr.client as client_module
+
+    client_module._warned.discard("super_resolution")
+    png = make_png(20, 20)
+    async with aksk_client(emulator.url) as client:
+        with (
+            pytest.warns(DeprecationWarning, match="super_resolution"),
+            contextlib.suppress(APIError),
+        ):
+            await client.super_resolution(png, scale=3)
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            with contextlib.suppress(APIError):
+                await client.super_resolution(png, scale=3)
