@@ -49,7 +49,7 @@ from aiocloudocr.images import (
 )
 from aiocloudocr.limiter import AdaptiveLimiter, shared_limiter
 from aiocloudocr.models._base import ResponseMeta
-from aiocloudocr.models.converter import parse_result, request_body
+from aiocloudocr.models.converter import encode_body, parse_result, request_body
 from aiocloudocr.operations import AnyOperation, Operation, get_operation
 from aiocloudocr.regions import IAM_REGIONS, IMAGE_REGIONS, OCR_REGIONS, ServiceName, endpoint_for
 from aiocloudocr.retry import RetryPolicy
@@ -358,8 +358,7 @@ class Client(OperationMethods):
     ) -> Any:
         if op.deprecated:
             _warn_deprecated(op)
-        body = json.dumps(request_body(request), ensure_ascii=False, separators=(",", ":"))
-        payload = body.encode()
+        payload = encode_body(request_body(request))
         if check and len(payload) > MAX_BODY_BYTES:
             raise ValidationError(
                 f"the request body is {len(payload) / MB:.1f} MB; the service accepts at most "
