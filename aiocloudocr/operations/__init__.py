@@ -67,10 +67,11 @@ IMAGE_TAGGING: Operation[ImageTaggingRequest, ImageTaggingResult] = Operation(
     request_type=ImageTaggingRequest,
     result_type=ImageTaggingResult,
     limits=ImageLimits(
-        # The reference: narrow side above 1 px, wide side at most 4,096 px (AIS.0504 text
-        # says narrow side above 15 px; the operation's own table is the more specific one).
+        # The reference: narrow side "greater than 1 pixels" (so 2), wide side at most
+        # 4,096 px (AIS.0504's text says above 15 px; the operation's own table is the more
+        # specific statement).
         formats=frozenset({"JPEG", "PNG", "BMP", "WEBP"}),
-        min_side=1,
+        min_side=2,
         max_side=4096,
         max_bytes=10 * MB,
         # The Image error table's codes for the tagging APIs (the OCR defaults do not apply).
