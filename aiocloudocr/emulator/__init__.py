@@ -1,11 +1,16 @@
 """A local emulator of the cloud service (IAM tokens, OCR, Image Recognition) over real HTTP.
 
-It authenticates like the gateway (X-Auth-Token or SDK-HMAC-SHA256), validates requests with
-the documented error codes, answers deterministic results derived from the image bytes, and
-can be scripted to misbehave (:class:`Fault`). It only ever listens on a loopback address::
+It authenticates like the gateway (X-Auth-Token or SDK-HMAC-SHA256), validates requests of
+all the operations with the documented error codes, answers deterministic results derived
+from the image bytes, and behaves like a loaded service on request: per-user rate limit and
+concurrency cap, latency, and faults scripted (:class:`Fault`) or drawn with seeded
+probabilities (``EmulatorConfig.fault_rates``). It only ever listens on a loopback address::
 
-    async with run_emulator() as running:
+    async with run_emulator(EmulatorConfig(rate_limit=100)) as running:
         ...  # point the iam, ocr and image endpoints at running.url
+
+From a shell: ``aiocloudocr emulator --help`` (or ``python -m aiocloudocr.emulator``).
+For tests of your own code, see :mod:`aiocloudocr.testing`.
 """
 
 from aiocloudocr.emulator._app import Emulator, RunningEmulator, run_emulator

@@ -20,11 +20,13 @@ from aiocloudocr.emulator._handlers import (
     CONTEXT,
     Context,
     handle_not_found,
+    handle_reset,
     handle_stats,
     handle_tokens,
     operation_handler,
 )
 from aiocloudocr.emulator._iam import TOKENS_PATH
+from aiocloudocr.emulator._load import LoadControl
 from aiocloudocr.emulator._state import IAM, EmulatorState, EmulatorStats
 from aiocloudocr.images import MB
 from aiocloudocr.operations import OPERATIONS
@@ -33,6 +35,7 @@ logger = logging.getLogger(__name__)
 
 REQUEST_ID_HEADER = "X-Request-Id"
 STATS_PATH = "/_emulator/stats"
+RESET_PATH = "/_emulator/stats/reset"
 # Above the service's 10 MB so that the emulator, not aiohttp, answers ModelArts.4104.
 CLIENT_MAX_SIZE = 16 * MB
 # Stalled handlers must not hold up the end of a test for long.
@@ -64,6 +67,7 @@ def build_app(context: Context) -> web.Application:
     app[CONTEXT] = context
     app.router.add_post(TOKENS_PATH, handle_tokens)
     app.router.add_get(STATS_PATH, handle_stats)
+    app.router.add_post(RESET_PATH, handle_reset)
     for name, operation in OPERATIONS.items():
         behaviour = BEHAVIOURS.get(name)
         # An operation the emulator does not implement yet stays unpublished (APIG.0101).
@@ -89,6 +93,7 @@ class Emulator:
             config=self._config,
             state=self._state,
             accepted_projects=self._config.accepted_project_ids,
+            load=LoadControl(self._config),
         )
         self._app = build_app(context)
 
@@ -120,10 +125,18 @@ class Emulator:
         """Make every token issued so far expired."""
         self._state.expire_tokens()
 
+    def revoke_tokens(self) -> None:
+        """Revoke every token issued so far (ModelArts.0203 from then on)."""
+        self._state.revoke_tokens()
+
     def issue_token(self, user: User = DEFAULT_USER) -> str:
         """Issue a token for ``user``'s project without an IAM request."""
         token, _ = self._state.issue_token(user)
         return token
+
+    def reset_stats(self) -> None:
+        """Zero the request counters."""
+        self._state.stats.reset()
 
     def __repr__(self) -> str:
         return f"<Emulator {self._state!r}>"
@@ -149,9 +162,17 @@ class RunningEmulator:
         """Make every token issued so far expired."""
         self.emulator.expire_tokens()
 
+    def revoke_tokens(self) -> None:
+        """Revoke every token issued so far (ModelArts.0203 from then on)."""
+        self.emulator.revoke_tokens()
+
     def issue_token(self, user: User = DEFAULT_USER) -> str:
         """Issue a token for ``user``'s project without an IAM request."""
         return self.emulator.issue_token(user)
+
+    def reset_stats(self) -> None:
+        """Zero the request counters."""
+        self.emulator.reset_stats()
 
 
 def _base_url(host: str, port: int) -> str:

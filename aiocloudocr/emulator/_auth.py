@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import hmac
+import re
 from collections.abc import Callable, Collection, Mapping
 from datetime import datetime, timezone
 from typing import Literal
 from urllib.parse import parse_qsl
 
 import attrs
+from multidict import MultiMapping
 
 from aiocloudocr.auth import signer
 from aiocloudocr.emulator._config import EmulatorConfig
@@ -16,7 +18,10 @@ from aiocloudocr.emulator._errors import IAM_PREFIX, ApiError
 from aiocloudocr.emulator._state import EmulatorState
 
 TOKEN_HEADER = "X-Auth-Token"  # noqa: S105 (a header name)
+PROJECT_HEADER = "X-Project-Id"
 SIGNATURE_FAIL = "verify aksk signature fail"
+# Tokens are base64 text (IAM's PKI tokens) or URL-safe base64 (the emulator's own).
+_TOKEN_TEXT = re.compile(r"[A-Za-z0-9+/=_-]+")
 
 
 @attrs.frozen(kw_only=True)
@@ -26,6 +31,11 @@ class Principal:
     via: Literal["token", "aksk"]
     name: str
     project_id: str | None = None
+
+    @property
+    def key(self) -> str:
+        """The identity the rate limit and the concurrency cap count per."""
+        return f"{self.via}:{self.name}"
 
 
 def _rejected(detail: str) -> ApiError:
@@ -92,6 +102,27 @@ def verify_signature(
     return parsed.access_key
 
 
+def _token_principal(headers: Mapping[str, str], state: EmulatorState) -> Principal | None:
+    values = headers.getall(TOKEN_HEADER, []) if isinstance(headers, MultiMapping) else []
+    if len(values) > 1:
+        # Two tokens are ambiguous: the gateway cannot tell which one is meant.
+        raise ApiError(401, "ModelArts.4103")
+    token = signer.headers_get(headers, TOKEN_HEADER).strip()
+    if not token:
+        return None
+    if not _TOKEN_TEXT.fullmatch(token):
+        # e.g. "Bearer MII...": not something a token can be parsed from.
+        raise ApiError(401, "ModelArts.4102")
+    record = state.lookup_token(token)
+    if record is None:
+        raise _rejected("decrypt token fail")
+    if record.revoked:
+        raise ApiError(401, "ModelArts.0203")
+    if state.now() >= record.expires_at:
+        raise _rejected("token expires")
+    return Principal(via="token", name=record.user.name, project_id=record.user.project_id)
+
+
 def authenticate(
     *,
     method: str,
@@ -101,15 +132,15 @@ def authenticate(
     config: EmulatorConfig,
     state: EmulatorState,
 ) -> Principal:
-    """Authenticate by X-Auth-Token, else by SDK-HMAC-SHA256; raise ApiError on failure."""
-    token = signer.headers_get(headers, TOKEN_HEADER)
-    if token:
-        record = state.lookup_token(token)
-        if record is None:
-            raise _rejected("decrypt token fail")
-        if state.now() >= record.expires_at:
-            raise _rejected("token expires")
-        return Principal(via="token", name=record.user.name, project_id=record.user.project_id)
+    """Authenticate by X-Auth-Token, else by SDK-HMAC-SHA256; raise ApiError on failure.
+
+    No credentials: ModelArts.4101. A token that cannot be parsed: ModelArts.4102; two
+    token headers: ModelArts.4103; a revoked token: ModelArts.0203; an unknown or expired
+    token or a failed signature: APIG.0301 with the gateway's reason.
+    """
+    principal = _token_principal(headers, state)
+    if principal is not None:
+        return principal
     if signer.headers_get(headers, "Authorization").startswith(signer.ALGORITHM):
         access_key = verify_signature(
             method=method,
@@ -124,9 +155,20 @@ def authenticate(
     raise ApiError(401, "ModelArts.4101")
 
 
-def check_project(project_id: str | None, principal: Principal, accepted: Collection[str]) -> None:
-    """Refuse (403 ModelArts.4203) a path project the caller may not use."""
+def check_project(
+    path_project: str | None,
+    principal: Principal,
+    accepted: Collection[str],
+    headers: Mapping[str, str],
+) -> str | None:
+    """The project the call is for; refuse (403 ModelArts.4203) one the caller may not use.
+
+    That is the path's project id, else (paths without one) the X-Project-Id header,
+    else the token's project. A token only works for its own project.
+    """
+    project_id = path_project or signer.headers_get(headers, PROJECT_HEADER).strip() or None
     if project_id is None:
-        return
+        return principal.project_id
     if project_id not in accepted or principal.project_id not in (None, project_id):
         raise ApiError(403, "ModelArts.4203")
+    return project_id

@@ -15,14 +15,24 @@ MESSAGES: dict[str, str] = {
     "AIS.0002": "The authentication token is abnormal.",
     "AIS.0003": "Failed to complete the request because of an internal service error.",
     "AIS.0004": "The request is unauthorized.",
+    "AIS.0011": "The request parameter is missing or left empty.",
+    "AIS.0012": "The request parameter is not supported.",
     "AIS.0014": "The JSON format of the input data is incorrect.",
     "AIS.0015": "Base64 decoding of the input data is incorrect.",
     "AIS.0020": "The size of the request body exceeds the upper limit.",
+    "AIS.0021": "The requested file type is not supported.",
+    "AIS.0023": "The file stored on OBS is oversized.",
     "AIS.0101": "The input parameter is invalid.",
     "AIS.0102": "The image format is not supported.",
     "AIS.0103": "The image size does not meet the requirements.",
     "AIS.0104": "The image is not supported or the image quality is poor.",
     "AIS.0105": "Recognition failed.",
+    "AIS.0201": "An exception occurred during the process of obtaining the input image.",
+    "AIS.0202": "The image format is not supported.",
+    "AIS.0203": "The input parameter does not meet the requirements.",
+    "AIS.0204": "The color depth is not supported.",
+    "AIS.0205": "The resolution of the image exceeds the upper limit.",
+    "AIS.0206": "Algorithm calculation failed.",
     "AIS.0501": "The input parameter is invalid.",
     "AIS.0502": "The image format is not supported.",
     "AIS.0503": "The image is damaged.",
@@ -95,15 +105,36 @@ def error_response(status: int, code: str | None, message: str | None = None) ->
     return json_response(body, status=status)
 
 
+def retry_after_text(seconds: float) -> str:
+    """A Retry-After value; fractions are kept so tests need not wait whole seconds."""
+    return f"{seconds:g}"
+
+
 class ApiError(Exception):
     """Raised inside a handler to answer with a service error; becomes the response."""
 
-    def __init__(self, status: int, code: str, message: str | None = None) -> None:
+    def __init__(
+        self,
+        status: int,
+        code: str,
+        message: str | None = None,
+        *,
+        retry_after: float | None = None,
+    ) -> None:
         self.status = status
         self.code = code
         self.message = message or default_message(code, status)
+        self.retry_after = retry_after
         super().__init__(f"{status} {code}: {self.message}")
 
     def response(self) -> web.Response:
-        """The error as a JSON response."""
-        return error_response(self.status, self.code, self.message)
+        """The error as a JSON response (with Retry-After when there is one)."""
+        response = error_response(self.status, self.code, self.message)
+        if self.retry_after is not None:
+            response.headers["Retry-After"] = retry_after_text(self.retry_after)
+        return response
+
+
+def not_subscribed(api: str) -> ApiError:
+    """ModelArts.4204 naming the API, as the documented message template has it."""
+    return ApiError(400, "ModelArts.4204", f"Request api error! The API {api} is not subscribed.")

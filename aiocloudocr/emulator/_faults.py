@@ -41,3 +41,22 @@ class Fault:
     def is_error(self) -> bool:
         """Whether the fault ends the request (error answer or dropped connection)."""
         return self.drop or self.status is not None
+
+
+STALL = "stall"
+"""The fault kind that holds a request for ``EmulatorConfig.stall`` seconds, then answers it."""
+
+# The kinds EmulatorConfig.fault_rates may name. The statuses of the ModelArts codes are not
+# documented (the OCR table gives none); these are the ones a gateway would use for them.
+FAULT_KINDS: dict[str, Fault] = {
+    "5xx": Fault(status=500, code="ModelArts.4505"),
+    "ModelArts.4402": Fault(status=504, code="ModelArts.4402"),
+    "ModelArts.4403": Fault(status=503, code="ModelArts.4403"),
+    "ModelArts.4503": Fault(status=500, code="ModelArts.4503"),
+    "drop": Fault(drop=True),
+    # The stall's duration is a setting of its own; this entry only reserves the name.
+    STALL: Fault(stall=0.0, status=None),
+}
+
+ERROR_KINDS = ("5xx", "ModelArts.4402", "ModelArts.4403", "ModelArts.4503")
+"""The kinds ``EmulatorConfig.fault_rate`` is spread over evenly."""

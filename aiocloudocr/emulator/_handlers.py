@@ -1,11 +1,14 @@
-"""Request handlers: IAM tokens, one handler per operation, statistics and the catch-all 404."""
+"""Request handlers: IAM tokens, one handler per operation, statistics and the catch-all 404.
+
+An API call passes the layers of the real service in order: the gateway (authentication,
+project, rate limit), ModelArts (subscription, body size, concurrency, backend faults and
+latency), then the backend behaviour (validation and the result).
+"""
 
 from __future__ import annotations
 
 import asyncio
-import json
 from collections.abc import Awaitable, Callable
-from typing import Any
 
 import attrs
 from aiohttp import web
@@ -13,7 +16,13 @@ from aiohttp import web
 from aiocloudocr.emulator._auth import authenticate, check_project
 from aiocloudocr.emulator._behaviours import Behaviour
 from aiocloudocr.emulator._config import EmulatorConfig
-from aiocloudocr.emulator._errors import ApiError, error_response, json_response
+from aiocloudocr.emulator._errors import (
+    ApiError,
+    error_response,
+    json_response,
+    not_subscribed,
+    retry_after_text,
+)
 from aiocloudocr.emulator._faults import Fault
 from aiocloudocr.emulator._iam import (
     IamError,
@@ -22,15 +31,8 @@ from aiocloudocr.emulator._iam import (
     parse_request,
     token_response,
 )
-from aiocloudocr.emulator._images import (
-    SERVICE_CODES,
-    ServiceCodes,
-    check_url,
-    decode_base64,
-    fetch_url,
-    image_source,
-    inspect_image,
-)
+from aiocloudocr.emulator._load import LoadControl
+from aiocloudocr.emulator._pipeline import process
 from aiocloudocr.emulator._state import DROPPED, IAM, EmulatorState
 from aiocloudocr.images import MB
 from aiocloudocr.operations import AnyOperation
@@ -40,6 +42,8 @@ Answer = tuple[web.StreamResponse, int, "str | None"]
 """A response with the status and error code to record for it."""
 
 MAX_BODY_BYTES = 10 * MB
+SCRIPTED = "scripted"
+"""The kind under which injected faults are counted in ``EmulatorStats.faults``."""
 
 
 @attrs.frozen(kw_only=True)
@@ -49,14 +53,16 @@ class Context:
     config: EmulatorConfig
     state: EmulatorState
     accepted_projects: frozenset[str]
+    load: LoadControl
 
 
 CONTEXT = web.AppKey("aiocloudocr.emulator.context", Context)
 
 
-def _seconds(value: float) -> str:
-    # Whole seconds as HTTP writes them; fractions are kept so tests need not wait long.
-    return f"{value:g}"
+def api_name(operation: AnyOperation) -> str:
+    """The API's name for ModelArts.4204, e.g. ``ocr-web-image`` or ``vision-defog``."""
+    segments = [s for s in operation.path.split("/")[2:] if s and s != "{project_id}"]
+    return "-".join(segments)
 
 
 async def apply_fault(request: web.Request, fault: Fault) -> Answer | None:
@@ -72,7 +78,7 @@ async def apply_fault(request: web.Request, fault: Fault) -> Answer | None:
         return None
     response = error_response(fault.status, fault.code, fault.message)
     if fault.retry_after is not None:
-        response.headers["Retry-After"] = _seconds(fault.retry_after)
+        response.headers["Retry-After"] = retry_after_text(fault.retry_after)
     return response, fault.status, fault.code
 
 
@@ -89,6 +95,7 @@ async def _iam_answer(request: web.Request) -> Answer:
     context = request.app[CONTEXT]
     fault = context.state.pop_fault(IAM)
     if fault is not None:
+        context.state.stats.faults[SCRIPTED] += 1
         faulted = await apply_fault(request, fault)
         if faulted is not None:
             return faulted
@@ -103,26 +110,22 @@ async def _iam_answer(request: web.Request) -> Answer:
 
 
 def operation_handler(operation: AnyOperation, behaviour: Behaviour) -> Handler:
-    """The handler serving ``operation``: auth, project, faults, then the behaviour."""
-    codes = SERVICE_CODES[operation.service]
+    """The handler serving ``operation``: the gateway and ModelArts layers, then the behaviour."""
 
     async def handle(request: web.Request) -> web.StreamResponse:
         """Serve one call to the operation, holding an in-flight slot throughout."""
         state = request.app[CONTEXT].state
         with state.in_flight(operation.name):
-            response, status, code = await _answer(request, operation, behaviour, codes)
+            response, status, code = await _answer(request, operation, behaviour)
         state.record(operation.name, status, code)
         return response
 
     return handle
 
 
-async def _answer(
-    request: web.Request, operation: AnyOperation, behaviour: Behaviour, codes: ServiceCodes
-) -> Answer:
+async def _answer(request: web.Request, operation: AnyOperation, behaviour: Behaviour) -> Answer:
     context = request.app[CONTEXT]
-    if context.config.latency > 0:
-        await asyncio.sleep(context.config.latency)
+    config, state, load = context.config, context.state, context.load
     try:
         try:
             raw = await request.read()
@@ -133,52 +136,71 @@ async def _answer(
             raw_path=request.raw_path,
             headers=request.headers,
             body=raw,
-            config=context.config,
-            state=context.state,
+            config=config,
+            state=state,
         )
-        check_project(request.match_info.get("project_id"), principal, context.accepted_projects)
-        fault = context.state.pop_fault(operation.name)
-        if fault is not None:
-            faulted = await apply_fault(request, fault)
-            if faulted is not None:
-                return faulted
-        payload = await _process(raw, context, operation, behaviour, codes)
+        project_id = check_project(
+            request.match_info.get("project_id"),
+            principal,
+            context.accepted_projects,
+            request.headers,
+        )
+        try:
+            load.admit(principal.key, state.now())
+        except ApiError:
+            state.stats.throttled += 1
+            raise
+        if not config.is_subscribed(operation.name, project_id):
+            raise not_subscribed(api_name(operation))
+        if len(raw) > MAX_BODY_BYTES:
+            raise ApiError(400, "ModelArts.4104")
+        if not load.has_slot(principal.key):
+            state.stats.concurrency_rejected += 1
+            raise ApiError(429, "ModelArts.4401")
+        with load.slot(principal.key):
+            return await _backend(request, context, operation, behaviour, raw)
     except ApiError as exc:
         return exc.response(), exc.status, exc.code
-    return json_response(payload), 200, None
 
 
-async def _process(
-    raw: bytes,
+def _pick_fault(context: Context, operation: str) -> tuple[str, Fault] | None:
+    # Injected faults come first; the dice are thrown only for calls without one.
+    scripted = context.state.pop_fault(operation)
+    return (SCRIPTED, scripted) if scripted is not None else context.load.roll_fault()
+
+
+async def _backend(
+    request: web.Request,
     context: Context,
     operation: AnyOperation,
     behaviour: Behaviour,
-    codes: ServiceCodes,
-) -> dict[str, Any]:
-    if len(raw) > MAX_BODY_BYTES:
-        raise ApiError(400, "ModelArts.4104")
-    try:
-        body = json.loads(raw)
-    except ValueError:
-        raise ApiError(400, "ModelArts.4105") from None
-    if not isinstance(body, dict):
-        raise ApiError(400, "ModelArts.4105")
-    source = image_source(body, codes)
-    # Cheap field checks first: a bad option must not cost a download.
-    behaviour.check(body, codes)
-    limits = operation.limits
-    if source.url is not None:
-        url = check_url(source.url, context.config.url_allow_hosts)
-        data = await fetch_url(url) if limits is None else await fetch_url(url, limits.max_bytes)
-    else:
-        assert source.image is not None
-        data = decode_base64(source.image, codes)
-    return behaviour.answer(body, inspect_image(data, limits, codes))
+    raw: bytes,
+) -> Answer:
+    delay = context.load.latency()
+    if delay > 0:
+        await asyncio.sleep(delay)
+    picked = _pick_fault(context, operation.name)
+    if picked is not None:
+        kind, fault = picked
+        context.state.stats.faults[kind] += 1
+        faulted = await apply_fault(request, fault)
+        if faulted is not None:
+            return faulted
+    content_type = request.headers.get("Content-Type", "")
+    response = await process(behaviour, raw, content_type, context.config.url_allow_hosts)
+    return response, response.status, None
 
 
 async def handle_stats(request: web.Request) -> web.StreamResponse:
     """``GET /_emulator/stats``: the counters as JSON (no authentication)."""
     return json_response(request.app[CONTEXT].state.stats.as_dict())
+
+
+async def handle_reset(request: web.Request) -> web.StreamResponse:
+    """``POST /_emulator/stats/reset``: zero the counters and answer them (no authentication)."""
+    stats = request.app[CONTEXT].state.stats
+    stats.reset()
+    return json_response(stats.as_dict())
 
 
 async def handle_not_found(request: web.Request) -> web.StreamResponse:

@@ -25,21 +25,35 @@ URL_FETCH_MAX_BYTES = 10 * 1024 * 1024
 
 @attrs.frozen(kw_only=True)
 class ServiceCodes:
-    """The error codes one service family uses for the same four image problems."""
+    """The error codes a family of APIs uses for the same five request problems."""
 
     invalid: str
     base64: str
     format: str
     size: str
+    json: str
 
 
-# The OCR table has no base64 code (it answers AIS.0101); the Image table has AIS.0015.
-SERVICE_CODES: dict[str, ServiceCodes] = {
-    "ocr": ServiceCodes(invalid="AIS.0101", base64="AIS.0101", format="AIS.0102", size="AIS.0103"),
-    "image": ServiceCodes(
-        invalid="AIS.0501", base64="AIS.0015", format="AIS.0502", size="AIS.0504"
-    ),
-}
+# The OCR table (seed 002) has no base64 code (it answers AIS.0101) and reports malformed
+# JSON with ModelArts.4105.
+OCR_CODES = ServiceCodes(
+    invalid="AIS.0101", base64="AIS.0101", format="AIS.0102", size="AIS.0103", json="ModelArts.4105"
+)
+# The Image table (seed 003): its examples answer AIS.0014 for malformed JSON, and AIS.0504
+# states the tagging limits, so the 05xx series is the tagging APIs'.
+TAGGING_CODES = ServiceCodes(
+    invalid="AIS.0501", base64="AIS.0015", format="AIS.0502", size="AIS.0504", json="AIS.0014"
+)
+# The Image table's 02xx series ("obtaining the input image", "resolution exceeds the upper
+# limit", ...) is the image-processing APIs' (dark enhance, defog, super resolution).
+VISION_CODES = ServiceCodes(
+    invalid="AIS.0203", base64="AIS.0015", format="AIS.0202", size="AIS.0205", json="AIS.0014"
+)
+# Background music takes a video URL: a missing url is AIS.0011, a file that is not MP4
+# AIS.0021, one over 65 MB AIS.0023 (the URLs are documented as OBS ones).
+VIDEO_CODES = ServiceCodes(
+    invalid="AIS.0011", base64="AIS.0015", format="AIS.0021", size="AIS.0023", json="AIS.0014"
+)
 
 
 @attrs.frozen(kw_only=True)
@@ -83,8 +97,13 @@ def decode_base64(text: str, codes: ServiceCodes) -> bytes:
         raise ApiError(400, codes.base64) from None
 
 
-def inspect_image(data: bytes, limits: ImageLimits | None, codes: ServiceCodes) -> ImageInfo:
-    """Identify the image from its header only (no pixel decoding) and check the limits."""
+def inspect_image(
+    data: bytes, limits: ImageLimits | None, codes: ServiceCodes, *, max_pixels: int | None = None
+) -> ImageInfo:
+    """Identify the image from its header only (no pixel decoding) and check the limits.
+
+    ``max_pixels`` bounds width x height for APIs that decode and transform the pixels.
+    """
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
@@ -101,6 +120,8 @@ def inspect_image(data: bytes, limits: ImageLimits | None, codes: ServiceCodes) 
         too_small = min(width, height) < limits.min_side
         if too_small or max(width, height) > limits.max_side or len(data) > limits.max_bytes:
             raise ApiError(400, codes.size)
+    if max_pixels is not None and width * height > max_pixels:
+        raise ApiError(400, codes.size)
     return ImageInfo(
         data=data, digest=hashlib.sha256(data).digest(), format=fmt, width=width, height=height
     )

@@ -27,17 +27,34 @@ class IssuedToken:
     user: User
     issued_at: float
     expires_at: float
+    revoked: bool = False
 
 
 @attrs.define
 class EmulatorStats:
-    """Per-emulator counters; ``outcomes`` keys are ``(operation, status, error_code)``."""
+    """Per-emulator counters; ``outcomes`` keys are ``(operation, status, error_code)``.
+
+    ``throttled`` counts APIG.0308 answers of the rate limit, ``concurrency_rejected`` the
+    ModelArts.4401 answers of the concurrency cap, ``faults`` the faults applied by kind
+    (``"scripted"`` for injected ones).
+    """
 
     requests: Counter[str] = attrs.field(factory=Counter)
     outcomes: Counter[tuple[str, int, str | None]] = attrs.field(factory=Counter)
     in_flight: int = 0
     max_in_flight: int = 0
     tokens_issued: int = 0
+    throttled: int = 0
+    concurrency_rejected: int = 0
+    faults: Counter[str] = attrs.field(factory=Counter)
+
+    def reset(self) -> None:
+        """Zero every counter; requests still in flight stay counted as in flight."""
+        self.requests.clear()
+        self.outcomes.clear()
+        self.faults.clear()
+        self.max_in_flight = self.in_flight
+        self.tokens_issued = self.throttled = self.concurrency_rejected = 0
 
     def as_dict(self) -> dict[str, Any]:
         """The counters as JSON-ready data."""
@@ -53,6 +70,9 @@ class EmulatorStats:
             "in_flight": self.in_flight,
             "max_in_flight": self.max_in_flight,
             "tokens_issued": self.tokens_issued,
+            "throttled": self.throttled,
+            "concurrency_rejected": self.concurrency_rejected,
+            "faults": dict(self.faults),
         }
 
 
@@ -99,6 +119,11 @@ class EmulatorState:
         now = self._clock()
         for token, record in self._tokens.items():
             self._tokens[token] = attrs.evolve(record, expires_at=min(record.expires_at, now))
+
+    def revoke_tokens(self) -> None:
+        """Revoke every token issued so far (they then fail with ModelArts.0203)."""
+        for token, record in self._tokens.items():
+            self._tokens[token] = attrs.evolve(record, revoked=True)
 
     def inject(self, operation: str, fault: Fault, times: int) -> None:
         """Queue ``fault`` for the next ``times`` requests to ``operation``."""

@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import base64
+import hashlib
+import hmac
 import io
+import struct
+import zlib
 from collections.abc import Iterable, Mapping
 from datetime import datetime, timezone
 from typing import Any
+from urllib.parse import quote, unquote
 
 import aiohttp
 import attrs
@@ -125,3 +130,101 @@ async def post(
     payload = None if isinstance(body, bytes) else body
     async with session.post(url, data=data, json=payload, headers=headers) as response:
         return response.status, await response.json(), response
+
+
+def other_sign(
+    *,
+    method: str,
+    path: str,
+    headers: Mapping[str, str],
+    body: bytes,
+    ak: str = DEFAULT_KEY_PAIR.ak,
+    sk: str = DEFAULT_KEY_PAIR.sk,
+    query: Iterable[tuple[str, str]] = (),
+    signed: Iterable[str] | None = None,
+) -> str:
+    """An Authorization value from a second, independent SDK-HMAC-SHA256 signer.
+
+    Written from the reference notes rather than with the client's signer, so that the
+    emulator is checked against another reading of the algorithm. ``signed`` names the
+    headers to sign (default: all of ``headers``), in any case and order.
+    """
+    names = sorted({name.lower() for name in (signed if signed is not None else headers)})
+    values = {name.lower(): value.strip() for name, value in headers.items()}
+    segments = [quote(unquote(segment), safe="~") for segment in path.split("/")]
+    uri = "/".join(segments).rstrip("/") + "/"
+    pairs = sorted((quote(k, safe="~"), quote(v, safe="~")) for k, v in query)
+    unsigned = values.get("x-sdk-content-sha256")
+    payload = unsigned or hashlib.sha256(body).hexdigest()
+    canonical = "\n".join(
+        [
+            method,
+            uri,
+            "&".join(f"{k}={v}" for k, v in pairs),
+            "".join(f"{name}:{values.get(name, '')}\n" for name in names),
+            ";".join(names),
+            payload,
+        ]
+    )
+    to_sign = (
+        f"SDK-HMAC-SHA256\n{values['x-sdk-date']}\n"
+        + hashlib.sha256(canonical.encode()).hexdigest()
+    )
+    sig = hmac.new(sk.encode(), to_sign.encode(), hashlib.sha256).hexdigest()
+    return f"SDK-HMAC-SHA256 Access={ak},SignedHeaders={';'.join(names)},Signature={sig}"
+
+
+def multipart(
+    fields: Mapping[str, str], file: bytes | None, filename: str = "in.png"
+) -> tuple[bytes, str]:
+    """A multipart/form-data body with text ``fields`` and an optional ``file`` part."""
+    boundary = "emulator-test-boundary-7d3f"
+    parts = []
+    for name, value in fields.items():
+        head = f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n'
+        parts.append(head.encode() + value.encode() + b"\r\n")
+    if file is not None:
+        head = (
+            f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="{filename}"'
+            "\r\nContent-Type: application/octet-stream\r\n\r\n"
+        )
+        parts.append(head.encode() + file + b"\r\n")
+    parts.append(f"--{boundary}--\r\n".encode())
+    return b"".join(parts), f"multipart/form-data; boundary={boundary}"
+
+
+def mp4(tag: bytes = b"") -> bytes:
+    """Bytes that start like an MP4 file (an ``ftyp`` box), padded with ``tag``."""
+    return b"\x00\x00\x00\x18ftypisom\x00\x00\x02\x00isomiso2" + tag
+
+
+def gradient(width: int = 64, height: int = 48) -> Image.Image:
+    """An RGB image whose pixels span dark to light, so tone curves show."""
+    image = Image.new("RGB", (width, height))
+    image.putdata(
+        [((x * 255) // (width - 1), (y * 255) // (height - 1), 90) for y in range(height)
+         for x in range(width)]
+    )  # fmt: skip
+    return image
+
+
+async def post_raw(
+    session: aiohttp.ClientSession,
+    url: str,
+    body: bytes,
+    headers: Mapping[str, str] | None = None,
+) -> tuple[int, bytes, aiohttp.ClientResponse]:
+    """POST raw bytes; return status, body bytes and response."""
+    async with session.post(url, data=io.BytesIO(body), headers=headers) as response:
+        return response.status, await response.read(), response
+
+
+def png_header(width: int, height: int) -> bytes:
+    """A PNG that only has a header claiming ``width`` x ``height`` (no pixels)."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        crc = struct.pack(">I", zlib.crc32(kind + data))
+        return struct.pack(">I", len(data)) + kind + data + crc
+
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IEND", b"")

@@ -13,7 +13,12 @@ import pytest
 from yarl import URL
 
 from aiocloudocr.auth import signer
-from aiocloudocr.emulator import DEFAULT_KEY_PAIR, EmulatorConfig, RunningEmulator, run_emulator
+from aiocloudocr.emulator import (
+    DEFAULT_KEY_PAIR,
+    EmulatorConfig,
+    RunningEmulator,
+    run_emulator,
+)
 from aiocloudocr.emulator._auth import parse_sdk_date, verify_signature
 from aiocloudocr.emulator._errors import ApiError
 from tests.emulator.emulator_testkit import (

@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Any
 
 import aiohttp
 import pytest
-from aiohttp import web
 from PIL import Image
 
 from aiocloudocr.emulator import EmulatorConfig, RunningEmulator, run_emulator
 from aiocloudocr.emulator._errors import ApiError
-from aiocloudocr.emulator._images import SERVICE_CODES, inspect_image
+from aiocloudocr.emulator._images import TAGGING_CODES, inspect_image
 from aiocloudocr.images import ImageLimits
 from tests.emulator.emulator_testkit import FakeClock, b64, encode, op_path, png, post
 
@@ -22,6 +20,7 @@ MESSAGES = {
     "AIS.0101": "The input parameter is invalid.",
     "AIS.0102": "The image format is not supported.",
     "AIS.0103": "The image size does not meet the requirements.",
+    "AIS.0014": "The JSON format of the input data is incorrect.",
     "AIS.0015": "Base64 decoding of the input data is incorrect.",
     "AIS.0501": "The input parameter is invalid.",
     "AIS.0502": "The image format is not supported.",
@@ -48,7 +47,7 @@ def _expect(status: int, answer: Any, code: str) -> None:
 
 CASES: list[tuple[str, Any, str]] = [
     (OCR, b"{not json", "ModelArts.4105"),
-    (IMG, b"[1, 2]", "ModelArts.4105"),
+    (IMG, b"[1, 2]", "AIS.0014"),
     (OCR, b"\xff\xfe", "ModelArts.4105"),
     (OCR, {}, "AIS.0101"),
     (IMG, {"image": "", "url": ""}, "AIS.0501"),
@@ -64,6 +63,7 @@ CASES: list[tuple[str, Any, str]] = [
     (OCR, {"image": b64(png(14, 40))}, "AIS.0103"),
     (OCR, {"image": b64(png(8193, 15))}, "AIS.0103"),
     (IMG, {"image": b64(png(4097, 2))}, "AIS.0504"),
+    (IMG, {"image": b64(png(1, 40))}, "AIS.0504"),
     (OCR, {"image": PNG, "detect_font": "yes"}, "AIS.0101"),
     (OCR, {"image": PNG, "detect_direction": 1}, "AIS.0101"),
     (OCR, {"image": PNG, "detect_text_direction": "false"}, "AIS.0101"),
@@ -105,7 +105,7 @@ async def test_accepted_edges(
     """The limits themselves are accepted; null options count as absent."""
     cases: list[tuple[str, dict[str, Any]]] = [
         (OCR, {"image": b64(png(15, 8192)), "detect_font": None, "url": ""}),
-        (IMG, {"image": b64(png(1, 4096)), "threshold": 0, "limit": 150, "language": "en"}),
+        (IMG, {"image": b64(png(2, 4096)), "threshold": 0, "limit": 150, "language": "en"}),
         (IMG, {"image": PNG, "threshold": 100, "limit": 1, "language": None}),
         (OCR, {"image": "\n".join([PNG[:40], PNG[40:]]), "extract_type": []}),
     ]
@@ -129,53 +129,27 @@ def test_image_over_max_bytes() -> None:
     """An image file larger than the operation's max_bytes is a size error."""
     limits = ImageLimits(formats=frozenset({"PNG"}), min_side=1, max_side=100, max_bytes=50)
     with pytest.raises(ApiError) as caught:
-        inspect_image(png(), limits, SERVICE_CODES["image"])
+        inspect_image(png(), limits, TAGGING_CODES)
     assert caught.value.code == "AIS.0504"
 
 
-@pytest.fixture
-async def image_host() -> AsyncIterator[str]:
-    """A loopback web server with /ok.png, /big.png and a 404 elsewhere."""
-
-    async def ok(request: web.Request) -> web.Response:
-        return web.Response(body=png(), content_type="image/png")
-
-    async def big(request: web.Request) -> web.Response:
-        # A real PNG header followed by padding: identifiable, but over the 10 MB limit.
-        return web.Response(body=png() + b"\0" * (10 * 1024 * 1024), content_type="image/png")
-
-    app = web.Application()
-    app.router.add_get("/ok.png", ok)
-    app.router.add_get("/big.png", big)
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    try:
-        yield f"http://127.0.0.1:{runner.addresses[0][1]}"
-    finally:
-        await runner.cleanup()
-
-
 async def test_url_from_allowed_host(
-    image_host: str, clock: FakeClock, session: aiohttp.ClientSession
+    file_host: str, fetching: RunningEmulator, session: aiohttp.ClientSession
 ) -> None:
     """A URL on an allowed host is fetched and answers like the same bytes sent inline."""
-    config = EmulatorConfig(clock=clock, url_allow_hosts=("127.0.0.1",))
-    async with run_emulator(config) as running:
-        token = running.issue_token()
-        by_url = await _call(running, session, token, OCR, {"url": image_host + "/ok.png"})
-        inline = await _call(running, session, token, OCR, {"image": PNG})
-        assert by_url == inline
-        assert by_url[0] == 200
-        tagged = await _call(running, session, token, IMG, {"url": image_host + "/ok.png"})
-        assert tagged[0] == 200
-        missing = await _call(running, session, token, OCR, {"url": image_host + "/nope.png"})
-        _expect(*missing, "ModelArts.4603")
-        big = await _call(running, session, token, IMG, {"url": image_host + "/big.png"})
-        _expect(*big, "AIS.0504")
-        other = await _call(running, session, token, OCR, {"url": "http://localhost/ok.png"})
-        _expect(*other, "ModelArts.4601")
+    running, token = fetching, fetching.issue_token()
+    by_url = await _call(running, session, token, OCR, {"url": file_host + "/ok.png"})
+    inline = await _call(running, session, token, OCR, {"image": PNG})
+    assert by_url == inline
+    assert by_url[0] == 200
+    tagged = await _call(running, session, token, IMG, {"url": file_host + "/ok.png"})
+    assert tagged[0] == 200
+    missing = await _call(running, session, token, OCR, {"url": file_host + "/nope.png"})
+    _expect(*missing, "ModelArts.4603")
+    big = await _call(running, session, token, IMG, {"url": file_host + "/big.png"})
+    _expect(*big, "AIS.0504")
+    other = await _call(running, session, token, OCR, {"url": "http://localhost/ok.png"})
+    _expect(*other, "ModelArts.4601")
 
 
 async def test_url_fetch_failure(clock: FakeClock, session: aiohttp.ClientSession) -> None:

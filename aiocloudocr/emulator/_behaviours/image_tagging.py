@@ -8,7 +8,13 @@ from typing import Any
 
 from aiocloudocr.emulator._behaviours._fields import optional_choice, optional_number
 from aiocloudocr.emulator._images import ImageInfo, ServiceCodes
+from aiocloudocr.images import MB, ImageLimits
 
+# "The image resolution of the narrow sides must be greater than 1 pixels, and that of the
+# wide sides cannot exceed 4,096 pixels": taken literally, a side needs at least 2 px.
+LIMITS = ImageLimits(
+    formats=frozenset({"JPEG", "PNG", "BMP", "WEBP"}), min_side=2, max_side=4096, max_bytes=10 * MB
+)
 LANGUAGES = ("zh", "en")
 DEFAULT_LANGUAGE = "zh"
 DEFAULT_THRESHOLD = 60.0
@@ -73,7 +79,8 @@ def _instances(rng: random.Random, image: ImageInfo) -> list[dict[str, Any]]:
     return instances
 
 
-def _candidates(image: ImageInfo) -> list[dict[str, Any]]:
+def candidates(image: ImageInfo) -> list[dict[str, Any]]:
+    """Every tag the image could get, most confident first (threshold and limit cut it)."""
     rng = random.Random(image.digest + b"tags")
     chosen = rng.sample(VOCABULARY, rng.randint(5, len(VOCABULARY)))
     tags: list[dict[str, Any]] = []
@@ -98,7 +105,7 @@ def answer(body: Mapping[str, Any], image: ImageInfo) -> dict[str, Any]:
     threshold = body.get("threshold")
     threshold = DEFAULT_THRESHOLD if threshold is None else float(threshold)
     limit = body.get("limit")
-    tags = [tag for tag in _candidates(image) if float(tag["confidence"]) >= threshold]
+    tags = [tag for tag in candidates(image) if float(tag["confidence"]) >= threshold]
     if limit is not None:
         tags = tags[: int(limit)]
     for tag in tags:

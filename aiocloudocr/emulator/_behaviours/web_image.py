@@ -8,7 +8,15 @@ from typing import Any
 
 from aiocloudocr.emulator._behaviours._fields import optional_bool, optional_choices
 from aiocloudocr.emulator._images import ImageInfo, ServiceCodes
+from aiocloudocr.images import MB, ImageLimits
 
+# JPG, JPEG, PNG, BMP, TIFF, TGA, WebP, ICO, PCX or GIF; 15-8,192 px per side; 10 MB.
+LIMITS = ImageLimits(
+    formats=frozenset({"JPEG", "PNG", "BMP", "TIFF", "TGA", "WEBP", "ICO", "PCX", "GIF"}),
+    min_side=15,
+    max_side=8192,
+    max_bytes=10 * MB,
+)
 EXTRACT_TYPES = ("contact_info", "image_size")
 BOOLEAN_FIELDS = ("detect_direction", "detect_font", "detect_text_direction")
 
