@@ -1,0 +1,1 @@
+"""Side-by-side benchmarks of aiocloudocr, a hand-written aiohttp loop and the official SDK."""

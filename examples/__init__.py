@@ -1,0 +1,1 @@
+"""Runnable examples of aiocloudocr in an aiohttp web app and in an async pipeline."""
