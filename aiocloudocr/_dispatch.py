@@ -122,47 +122,63 @@ class Dispatcher:
                         raise retry.error from None
                     refreshed = True
 
-        def stop(state: RetryCallState) -> bool:
-            if state.attempt_number >= policy.max_attempts:
-                return True
-            return deadline is not None and self._monotonic() + state.upcoming_sleep >= deadline
+        def retryable(error: BaseException) -> bool:
+            # An error of another operation (the IAM token fetch inside an attempt) was
+            # already retried by its own send; retrying it here would multiply attempts.
+            same = getattr(error, "operation", request.operation) == request.operation
+            return same and policy.is_retryable(error)
 
-        def wait(state: RetryCallState) -> float:
-            assert state.outcome is not None
-            error = state.outcome.exception()
-            assert error is not None
-            return policy.delay(error, state.attempt_number, self._rand)
-
-        def before_sleep(state: RetryCallState) -> None:
+        def log_wait(delay: float, error: BaseException | None) -> None:
             if logger.isEnabledFor(logging.DEBUG):
-                error = state.outcome.exception() if state.outcome else None
                 logger.debug(
                     "%s retry in %.3fs after attempt %d: %s",
-                    request.operation,
-                    state.upcoming_sleep,
-                    attempts,
-                    type(error).__name__,
-                )
+                    request.operation, delay, attempts, type(error).__name__,
+                )  # fmt: skip
 
-        retrying = AsyncRetrying(
-            stop=stop,
-            wait=wait,
-            retry=retry_if_exception(
-                # An error of another operation (the IAM token fetch inside an attempt) was
-                # already retried by its own send; retrying it here would multiply attempts.
-                lambda error: (
-                    getattr(error, "operation", request.operation) == request.operation
-                    and policy.is_retryable(error)
-                )
-            ),
-            sleep=self._sleep,
-            before_sleep=before_sleep,
-            reraise=True,
-        )
-        try:
+        async def retry_after(first: BaseException) -> RawResponse:
+            # The first failed attempt counts as tenacity's attempt 0; its wait comes first.
+            delay = policy.delay(first, 1, self._rand)
+            if deadline is not None and self._monotonic() + delay >= deadline:
+                raise first
+            log_wait(delay, first)
+            await self._sleep(delay)
+
+            def stop(state: RetryCallState) -> bool:
+                if state.attempt_number + 1 >= policy.max_attempts:
+                    return True
+                return deadline is not None and self._monotonic() + state.upcoming_sleep >= deadline
+
+            def wait(state: RetryCallState) -> float:
+                assert state.outcome is not None
+                error = state.outcome.exception()
+                assert error is not None
+                return policy.delay(error, state.attempt_number + 1, self._rand)
+
+            def before_sleep(state: RetryCallState) -> None:
+                log_wait(state.upcoming_sleep, state.outcome.exception() if state.outcome else None)
+
+            retrying = AsyncRetrying(
+                stop=stop,
+                wait=wait,
+                retry=retry_if_exception(retryable),
+                sleep=self._sleep,
+                before_sleep=before_sleep,
+                reraise=True,
+            )
             async for state in retrying:
                 with state:
-                    response = await attempt()
+                    return await attempt()
+            raise AssertionError("unreachable: tenacity reraises the last error")
+
+        try:
+            try:
+                response = await attempt()
+            except Exception as error:
+                if policy.max_attempts <= 1 or not retryable(error):
+                    raise
+                # The retry loop is built only once an attempt has failed: building it for
+                # every call cost more than the rest of our per-request work.
+                response = await retry_after(error)
         except CloudOcrError as error:
             if isinstance(error, (APIError, TransportError)):
                 error.attempts = attempts

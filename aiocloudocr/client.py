@@ -102,6 +102,7 @@ class Client(OperationMethods):
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         user_agent: str | None = None,
         adaptive: bool = True,
+        rate_limit: tuple[int, float] | None = None,
     ) -> None:
         if credentials is None:
             credentials = credentials_from_env()
@@ -149,6 +150,8 @@ class Client(OperationMethods):
             session=session,
         )
         self._adaptive = adaptive
+        self._rate_limit = rate_limit
+        self._preparing = asyncio.Semaphore(2 * concurrency)
         self._limiters: dict[str, AdaptiveLimiter] = {}
         self._token_cache: TokenCache | None = None
         auth: Authenticator
@@ -265,6 +268,8 @@ class Client(OperationMethods):
         if limiter is None:
             key = (_identity(self._credentials), str(self.endpoint(service)), self._project_id)
             limiter = shared_limiter(key, self._dispatcher.concurrency, sleep=self._sleep)
+            if self._rate_limit is not None:
+                limiter.assume_rate(*self._rate_limit)
             self._limiters[service] = limiter
         return limiter
 
@@ -355,10 +360,11 @@ class Client(OperationMethods):
         timeout: float | None,
         retry: RetryPolicy | None,
         check: bool,
+        plain_image: bool = False,
     ) -> Any:
         if op.deprecated:
             _warn_deprecated(op)
-        payload = encode_body(request_body(request))
+        payload = encode_body(request_body(request), plain_image=plain_image)
         if check and len(payload) > MAX_BODY_BYTES:
             raise ValidationError(
                 f"the request body is {len(payload) / MB:.1f} MB; the service accepts at most "
@@ -446,33 +452,38 @@ class Client(OperationMethods):
         retry: RetryPolicy | None = None,
     ) -> Any:
         """Build the operation's request from an image source and typed fields, then send it."""
-        data: bytes | None = None
-        if image is not None:
-            if url is not None:
+        # Reading and encoding happen before a wire slot is free; bounding them keeps a
+        # gather of thousands of calls from holding thousands of encoded images at once.
+        async with self._preparing:
+            data: bytes | None = None
+            if image is not None:
+                if url is not None:
+                    raise ValidationError(
+                        "set exactly one of image and url (both given)", field="image"
+                    )
+                resolved = await resolve_image(image)
+                data, url = resolved.data, resolved.url
+            elif url is not None:
+                url = encode_url(url)
+            accepted = {a.name for a in attrs.fields(op.request_type)}
+            sources: dict[str, str | None] = {}
+            if "image" in accepted:
+                sources["image"] = None if data is None else base64.b64encode(data).decode("ascii")
+            elif data is not None:
+                raise ValidationError(f"{op.name} takes a url, not image data", field="image")
+            if "url" in accepted:
+                sources["url"] = url
+            elif url is not None:
                 raise ValidationError(
-                    "set exactly one of image and url (both given)", field="image"
+                    f"{op.name} takes image data, not a URL: download the image and pass its bytes",
+                    field="url",
                 )
-            resolved = await resolve_image(image)
-            data, url = resolved.data, resolved.url
-        elif url is not None:
-            url = encode_url(url)
-        accepted = {a.name for a in attrs.fields(op.request_type)}
-        sources: dict[str, str | None] = {}
-        if "image" in accepted:
-            sources["image"] = None if data is None else base64.b64encode(data).decode("ascii")
-        elif data is not None:
-            raise ValidationError(f"{op.name} takes a url, not image data", field="image")
-        if "url" in accepted:
-            sources["url"] = url
-        elif url is not None:
-            raise ValidationError(
-                f"{op.name} takes image data, not a URL: download the image and pass its bytes",
-                field="url",
+            request = op.request_type(**sources, **fields)
+            if check and op.limits is not None and data is not None:
+                check_image(data, op.limits)
+            return await self._send(
+                op, request, timeout=timeout, retry=retry, check=check, plain_image=True
             )
-        request = op.request_type(**sources, **fields)
-        if check and op.limits is not None and data is not None:
-            check_image(data, op.limits)
-        return await self._send(op, request, timeout=timeout, retry=retry, check=check)
 
 
 def _check_fields(op: AnyOperation, fields: Mapping[str, Any]) -> None:

@@ -158,8 +158,12 @@ class NotFoundError(APIError):
     """The API does not exist at this path, method or region (APIG.0101)."""
 
 
-_RATE_LIMIT = re.compile(r"limit:\s*(\d+)\s*,\s*time:\s*(\d+)\s*(second|minute|hour|day)", re.I)
-_UNIT_SECONDS = {"second": 1.0, "minute": 60.0, "hour": 3600.0, "day": 86400.0}
+_RATE_LIMIT = re.compile(
+    r"limit:\s*(\d+)\s*,\s*time:\s*(\d+(?:\.\d+)?)\s*(millisecond|second|minute|hour|day)", re.I
+)
+_UNIT_SECONDS = {
+    "millisecond": 0.001, "second": 1.0, "minute": 60.0, "hour": 3600.0, "day": 86400.0,
+}  # fmt: skip
 
 
 class ThrottledError(APIError):

@@ -54,6 +54,7 @@ class AdaptiveLimiter:
     _stated_rate: float | None = attrs.field(default=None, init=False)
     _next_send: float = attrs.field(default=0.0, init=False)
     _last_rate_cut: float = attrs.field(default=float("-inf"), init=False)
+    _last_reset: float = attrs.field(default=float("-inf"), init=False)
     _last_probe: float = attrs.field(default=0.0, init=False)
     _limit: float = attrs.field(init=False)
     _last_concurrency_cut: float = attrs.field(default=float("-inf"), init=False)
@@ -129,7 +130,7 @@ class AdaptiveLimiter:
                 # the rate too, and needs no guess at a number.
                 self._on_concurrency_throttle(now)
             else:
-                self._on_rate_throttle(stated, now)
+                self._on_rate_throttle(stated, now, error.retry_after)
         elif error is None:
             self._on_success(now)
 
@@ -137,18 +138,37 @@ class AdaptiveLimiter:
         self._in_flight -= 1
         self._wake()
 
-    def _on_rate_throttle(self, stated: tuple[int, float], now: float) -> None:
+    def assume_rate(self, limit: int, window: float) -> None:
+        """Pace under a known quota (``limit`` requests per ``window`` s) from the start."""
+        self._stated_rate = limit / window
+        self._rate = self._stated_rate * self.headroom
+
+    def _on_rate_throttle(
+        self, stated: tuple[int, float], now: float, retry_after: float | None
+    ) -> None:
         self._rate_throttles += 1
         limit, window = stated
         self._stated_rate = limit / window
+        if retry_after:
+            # The window is still full: sending before it drains only earns more refusals.
+            self._next_send = max(self._next_send, now + retry_after)
         if now - self._last_rate_cut < min(window, 5.0):
             return  # part of a wave already answered
-        self._last_rate_cut = self._last_probe = now
         target = self._stated_rate * self.headroom
-        # First throttle: go just under the stated limit. Throttled again while pacing: the
-        # quota is shared with someone else, so back off multiplicatively.
-        self._rate = target if self._rate is None else min(self._rate * self.decrease, target)
+        if self._rate is None or (self._rate >= target * 0.999 and not self._recent_reset(now)):
+            # First throttle, or a stray one while pacing at the target (window edges):
+            # go (back) to just under the stated limit.
+            self._rate = target
+            self._last_reset = now
+        else:
+            # Throttled again at or under the target: someone else shares the quota.
+            self._rate = min(self._rate * self.decrease, target)
+            self._last_reset = float("-inf")
+        self._last_rate_cut = self._last_probe = now
         self._next_send = max(self._next_send, now + 1.0 / self._rate)
+
+    def _recent_reset(self, now: float) -> bool:
+        return now - self._last_reset < 10.0
 
     def _on_concurrency_throttle(self, now: float) -> None:
         self._concurrency_throttles += 1
@@ -165,7 +185,8 @@ class AdaptiveLimiter:
             self._wake()
         if self._rate is not None and now - self._last_probe >= 1.0:
             self._last_probe = now
-            ceiling = self._stated_rate if self._stated_rate is not None else float("inf")
+            stated = self._stated_rate
+            ceiling = stated * self.headroom if stated is not None else float("inf")
             self._rate = min(self._rate * (1.0 + self.probe_step), ceiling)
 
     def _wake(self) -> None:

@@ -261,3 +261,61 @@ async def test_a_run_is_iterated_once(emulator: Any) -> None:
         assert len([o async for o in run]) == 2
         with pytest.raises(RuntimeError, match="iterated once"):
             run.__aiter__()
+
+
+async def test_a_throttled_run_adapts_to_the_stated_limit() -> None:
+    """Under a rate limit the run learns the stated rate: few throttles, nothing fails."""
+    from aiocloudocr.emulator import EmulatorConfig, run_emulator
+
+    config = EmulatorConfig(rate_limit=50, rate_window=0.5)
+    data = [make_png(32, 24, seed=i) for i in range(200)]
+    async with run_emulator(config) as emulator:
+        async with aksk_client(emulator.url, concurrency=16) as client:
+            outcomes = [o async for o in client.map("web_image", data)]
+            limiter = client.limiter("ocr")
+            assert limiter is not None
+            state = limiter.state()
+        throttled = emulator.stats.throttled
+        sent = emulator.stats.requests["web_image"]
+    assert all(o.ok for o in outcomes)
+    assert len(outcomes) == 200
+    assert state.stated_rate == 100.0
+    assert sent == 200 + throttled
+    # The first wave (about `concurrency` requests) meets the limit blind; after that the
+    # pacing keeps refusals rare.
+    assert throttled <= 16 + 200 * 0.05
+
+
+async def test_a_known_quota_avoids_the_first_wave_of_throttles() -> None:
+    """With rate_limit= the client paces from the first request and is never refused."""
+    from aiocloudocr.emulator import EmulatorConfig, run_emulator
+
+    config = EmulatorConfig(rate_limit=50, rate_window=0.5)
+    data = [make_png(32, 24, seed=i) for i in range(120)]
+    async with run_emulator(config) as emulator:
+        async with aksk_client(emulator.url, concurrency=16, rate_limit=(50, 0.5)) as client:
+            outcomes = [o async for o in client.map("web_image", data)]
+        assert emulator.stats.throttled == 0
+    assert all(o.ok for o in outcomes)
+
+
+async def test_two_thousand_items_with_random_faults_each_end_once(fake_sleep: FakeSleep) -> None:
+    """2,000 inputs through 5xx, dropped connections and stalls: every input ends once, ok."""
+    from aiocloudocr.emulator import EmulatorConfig, run_emulator
+
+    config = EmulatorConfig(
+        fault_rate=0.08, fault_rates={"drop": 0.03, "stall": 0.005}, stall=1.0, seed=7
+    )
+    data = make_png(32, 24)
+    policy = RetryPolicy(max_attempts=8)
+    async with run_emulator(config) as emulator:
+        async with aksk_client(emulator.url, concurrency=32, sleep=fake_sleep, retry=policy,
+                               timeout=0.25) as client:  # fmt: skip
+            outcomes = [o async for o in client.map("web_image", [data] * 2000)]
+        faults = emulator.stats.faults
+        sent = emulator.stats.requests["web_image"]
+    assert Counter(o.index for o in outcomes) == Counter(range(2000))
+    assert all(o.ok for o in outcomes)
+    assert faults["drop"] > 0 and faults["stall"] > 0 and faults["5xx"] > 0
+    assert sum(o.attempts for o in outcomes) == sent
+    assert sent == 2000 + sum(faults.values())
