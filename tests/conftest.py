@@ -30,7 +30,11 @@ async def image_host() -> AsyncIterator[str]:
     """A loopback HTTP server that serves a PNG at any path, for ``url`` inputs."""
     body = make_png(80, 60, seed=7)
 
+    video = b"\x00\x00\x00\x18ftypmp42\x00\x00\x00\x00mp42isom" + b"\x00" * 64
+
     async def serve(request: web.Request) -> web.Response:
+        if request.path.endswith(".mp4"):
+            return web.Response(body=video, content_type="video/mp4")
         return web.Response(body=body, content_type="image/png")
 
     app = web.Application()
