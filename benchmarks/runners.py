@@ -71,10 +71,18 @@ class Meter:
         self.cpu = time.process_time() - self._cpu0
 
 
-def aiocloudocr_client(url: str, concurrency: int) -> Client:
+def aiocloudocr_client(
+    url: str, concurrency: int, rate_limit: tuple[int, float] | None = None
+) -> Client:
     """An aiocloudocr client configured as its README shows, against ``url``."""
     credentials = AkSkCredentials(access_key=DEFAULT_KEY_PAIR.ak, secret_key=DEFAULT_KEY_PAIR.sk)
-    return Client(credentials, endpoint=url, project_id=DEFAULT_PROJECT_ID, concurrency=concurrency)
+    return Client(
+        credentials,
+        endpoint=url,
+        project_id=DEFAULT_PROJECT_ID,
+        concurrency=concurrency,
+        rate_limit=rate_limit,
+    )
 
 
 async def run_raw(
@@ -131,10 +139,15 @@ async def run_aiocloudocr_gather(
 
 
 async def run_aiocloudocr_map(
-    url: str, images: Sequence[bytes], *, concurrency: int, warmup: int = WARMUP
+    url: str,
+    images: Sequence[bytes],
+    *,
+    concurrency: int,
+    warmup: int = WARMUP,
+    rate_limit: tuple[int, float] | None = None,
 ) -> RunResult:
-    """aiocloudocr's bulk ``client.map`` over the inputs."""
-    async with aiocloudocr_client(url, concurrency) as client:
+    """aiocloudocr's bulk ``client.map`` over the inputs (told the quota, if ``rate_limit``)."""
+    async with aiocloudocr_client(url, concurrency, rate_limit) as client:
         for image in images[:warmup]:
             await client.web_image(image)
         meter = Meter()
@@ -145,7 +158,7 @@ async def run_aiocloudocr_map(
             failed += not outcome.ok
         meter.stop()
     return RunResult(
-        client="aiocloudocr map",
+        client="aiocloudocr map" if rate_limit is None else "aiocloudocr map, quota known",
         concurrency=concurrency,
         n=len(images),
         ok=ok,
