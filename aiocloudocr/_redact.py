@@ -1,21 +1,14 @@
-"""Keeping secrets out of anything a user can see: logs, reprs and error text."""
+"""Keeping secrets out of error text that came back from the wire.
+
+Headers and payloads are never logged or put in errors at all, so only service messages
+(which might echo a token or key) need scrubbing.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 
-SENSITIVE_HEADERS = frozenset(
-    {"authorization", "x-auth-token", "x-security-token", "x-subject-token", "cookie"}
-)
 MASK = "***"
-
-
-def redact_headers(headers: Mapping[str, str]) -> dict[str, str]:
-    """Return a copy of ``headers`` with credential-bearing values masked."""
-    return {
-        name: MASK if name.lower() in SENSITIVE_HEADERS else value
-        for name, value in headers.items()
-    }
 
 
 def scrub(text: str, secrets: Iterable[str]) -> str:
