@@ -33,12 +33,14 @@ class HttpRequest:
     body: bytes = attrs.field(repr=False)
     headers: Mapping[str, str] = attrs.field(factory=dict)
     authenticate: bool = True
+    query: tuple[tuple[str, str], ...] = ()
     limiter: AdaptiveLimiter | None = attrs.field(default=None, eq=False, repr=False)
 
     @property
     def url(self) -> URL:
         """The full URL; ``path`` is already percent-encoded."""
-        return self.endpoint.with_path(self.path, encoded=True)
+        url = self.endpoint.with_path(self.path, encoded=True)
+        return url.with_query(self.query) if self.query else url
 
     @property
     def host_header(self) -> str:
@@ -191,7 +193,7 @@ class Dispatcher:
         headers = {"Host": request.host_header, **request.headers}
         if request.authenticate and self._auth is not None:
             await self._auth.authenticate(
-                method=request.method, path=request.path, query=(), headers=headers,
+                method=request.method, path=request.path, query=request.query, headers=headers,
                 body=request.body,
             )  # fmt: skip
         total = self.timeout if timeout is None else timeout

@@ -35,7 +35,13 @@ from aiocloudocr.auth.credentials import (
     credentials_from_env,
     project_id_from_env,
 )
-from aiocloudocr.auth.iam import TOKEN_PATH, IssuedToken, parse_token_response, token_request_body
+from aiocloudocr.auth.iam import (
+    PROJECTS_PATH,
+    TOKEN_PATH,
+    IssuedToken,
+    parse_token_response,
+    token_request_body,
+)
 from aiocloudocr.auth.token_cache import TokenCache
 from aiocloudocr.batch import BatchRun, ProgressCallback
 from aiocloudocr.errors import ConfigurationError, InvalidResponseError, ValidationError
@@ -150,6 +156,7 @@ class Client(OperationMethods):
             session=session,
         )
         self._adaptive = adaptive
+        self._project_lookup = asyncio.Lock()
         self._rate_limit = rate_limit
         self._preparing = asyncio.Semaphore(2 * concurrency)
         self._limiters: dict[str, AdaptiveLimiter] = {}
@@ -281,10 +288,38 @@ class Client(OperationMethods):
             token = await self._token_cache.get()
             if token.project_id:
                 return token.project_id
+        if isinstance(self._credentials, AkSkCredentials) and self.region is not None:
+            return await self._look_up_project_id(self.region)
         raise ConfigurationError(
             "no project id: pass project_id= or set HUAWEICLOUD_SDK_PROJECT_ID "
             "(My Credentials > Projects in the console lists it)"
         )
+
+    async def _look_up_project_id(self, region: str) -> str:
+        # As the official SDK does: the project named after the region, found once with a
+        # signed IAM call and kept for the client's life. Concurrent first calls share it.
+        async with self._project_lookup:
+            if self._project_id:
+                return self._project_id
+            request = HttpRequest(
+                operation="iam_projects",
+                method="GET",
+                endpoint=self.endpoint("iam"),
+                path=PROJECTS_PATH,
+                body=b"",
+                query=(("name", region),),
+            )
+            delivery = await self._dispatcher.send(request)
+            try:
+                projects = json.loads(delivery.response.body)["projects"]
+                project_id = str(projects[0]["id"])
+            except (ValueError, KeyError, IndexError, TypeError):
+                raise ConfigurationError(
+                    f"IAM lists no project named {region!r} for this access key: pass "
+                    "project_id= or set HUAWEICLOUD_SDK_PROJECT_ID"
+                ) from None
+            self._project_id = project_id
+            return project_id
 
     async def _fetch_token(self) -> IssuedToken:
         credentials = self._credentials

@@ -281,3 +281,46 @@ async def test_iam_failures_are_retried_once_not_per_call_attempt(
     assert info.value.operation == "iam_token"
     assert emulator.stats.requests["iam"] == 3 + 5
     assert emulator.stats.requests["web_image"] == 2
+
+
+async def test_aksk_without_project_id_looks_it_up_once(emulator: Any, png: bytes) -> None:
+    """With AK/SK, a region and no project id, one signed IAM query finds it for all calls."""
+    from aiocloudocr import AkSkCredentials
+    from aiocloudocr.emulator import DEFAULT_KEY_PAIR
+
+    credentials = AkSkCredentials(access_key=DEFAULT_KEY_PAIR.ak, secret_key=DEFAULT_KEY_PAIR.sk)
+    client = Client(credentials, region="ap-southeast-1", endpoint=emulator.url)
+    async with client:
+        results = await asyncio.gather(*(client.web_image(png) for _ in range(50)))
+        assert await client.project_id() == DEFAULT_PROJECT_ID
+    assert len(results) == 50
+    assert emulator.stats.requests["iam"] == 1
+    assert emulator.stats.outcomes[("iam", 200, None)] == 1
+
+
+async def test_aksk_project_lookup_that_finds_nothing_says_what_to_do(
+    emulator: Any, png: bytes
+) -> None:
+    """A region with no project of that name is a configuration error naming the fix."""
+    from aiocloudocr import AkSkCredentials, ConfigurationError
+    from aiocloudocr.emulator import DEFAULT_KEY_PAIR
+
+    credentials = AkSkCredentials(access_key=DEFAULT_KEY_PAIR.ak, secret_key=DEFAULT_KEY_PAIR.sk)
+    async with Client(credentials, region="cn-north-4", endpoint=emulator.url) as client:
+        with pytest.raises(ConfigurationError, match="HUAWEICLOUD_SDK_PROJECT_ID"):
+            await client.web_image(png)
+    assert emulator.stats.requests["web_image"] == 0
+
+
+async def test_project_listing_needs_credentials(emulator: Any) -> None:
+    """The emulator's IAM project listing refuses an unauthenticated request."""
+    import aiohttp
+
+    async with (
+        aiohttp.ClientSession() as session,
+        session.get(f"{emulator.url}/v3/projects?name=ap-southeast-1") as response,
+    ):
+        body = await response.json()
+    assert response.status == 401
+    assert body["error_code"] == "ModelArts.4101"
+    assert response.headers["X-Request-Id"]

@@ -13,6 +13,7 @@ from aiocloudocr.auth.credentials import PasswordCredentials
 from aiocloudocr.errors import AuthenticationError
 
 TOKEN_PATH = "/v3/auth/tokens"  # noqa: S105 (a URL path)
+PROJECTS_PATH = "/v3/projects"
 SUBJECT_TOKEN_HEADER = "X-Subject-Token"  # noqa: S105 (a header name)
 
 

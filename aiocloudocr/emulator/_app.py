@@ -27,6 +27,7 @@ from aiocloudocr.emulator._handlers import (
 )
 from aiocloudocr.emulator._iam import TOKENS_PATH
 from aiocloudocr.emulator._load import LoadControl
+from aiocloudocr.emulator._projects import PROJECTS_PATH, handle_projects
 from aiocloudocr.emulator._state import IAM, EmulatorState, EmulatorStats
 from aiocloudocr.images import MB
 from aiocloudocr.operations import OPERATIONS
@@ -66,6 +67,7 @@ def build_app(context: Context) -> web.Application:
     app = web.Application(middlewares=[_request_id], client_max_size=CLIENT_MAX_SIZE)
     app[CONTEXT] = context
     app.router.add_post(TOKENS_PATH, handle_tokens)
+    app.router.add_get(PROJECTS_PATH, handle_projects)
     app.router.add_get(STATS_PATH, handle_stats)
     app.router.add_post(RESET_PATH, handle_reset)
     for name, operation in OPERATIONS.items():
