@@ -86,7 +86,6 @@ class Dispatcher:
     _clock: Callable[[], float] = time.time
     _rand: Callable[[], float] = full_jitter
     _semaphore: asyncio.Semaphore = attrs.field(init=False)
-    in_flight: int = attrs.field(default=0, init=False)
 
     def __attrs_post_init__(self) -> None:
         self._semaphore = asyncio.Semaphore(self._concurrency)
@@ -248,7 +247,6 @@ class Dispatcher:
         attempt: int,
     ) -> tuple[RawResponse, float]:
         async with self._semaphore:
-            self.in_flight += 1
             sent = self._monotonic()
             try:
                 response = await self._transport.send(
@@ -262,8 +260,6 @@ class Dispatcher:
             except TransportError as error:
                 self._log(request, attempt, sent, None, None, type(error).__name__)
                 raise
-            finally:
-                self.in_flight -= 1
         return response, sent
 
     def _log(

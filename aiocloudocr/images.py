@@ -41,14 +41,10 @@ class ImageLimits:
 
 @attrs.frozen(kw_only=True)
 class ResolvedImage:
-    """An image source reduced to what goes on the wire: base64 data or a URL."""
+    """An image source reduced to what goes on the wire: the image bytes or a URL."""
 
     data: bytes | None = attrs.field(default=None, repr=False)
     url: str | None = None
-
-    def base64(self) -> str | None:
-        """The base64 text of the image bytes, if the source was not a URL."""
-        return None if self.data is None else base64.b64encode(self.data).decode("ascii")
 
 
 def encode_url(url: str) -> str:

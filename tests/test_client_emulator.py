@@ -226,7 +226,7 @@ async def test_stall_beyond_timeout_is_retried(
 ) -> None:
     """An answer slower than the attempt timeout is a RequestTimeout and is retried."""
     emulator.inject("web_image", Fault(stall=2.0, status=None), times=1)
-    async with aksk_client(emulator.url, sleep=fake_sleep, timeout=0.2) as client:
+    async with aksk_client(emulator.url, sleep=fake_sleep, timeout=0.5) as client:
         result = await client.web_image(png)
         assert result.meta is not None and result.meta.attempts == 2
         emulator.inject("web_image", Fault(stall=2.0, status=None), times=1)
