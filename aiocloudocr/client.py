@@ -13,7 +13,6 @@ from collections.abc import AsyncIterable, Awaitable, Callable, Iterable, Mappin
 from pathlib import Path
 from typing import Any, TypeVar, overload
 
-import attrs
 import cattrs
 from yarl import URL
 
@@ -500,7 +499,7 @@ class Client(OperationMethods):
                 data, url = resolved.data, resolved.url
             elif url is not None:
                 url = encode_url(url)
-            accepted = {a.name for a in attrs.fields(op.request_type)}
+            accepted = op.fields
             sources: dict[str, str | None] = {}
             if "image" in accepted:
                 sources["image"] = None if data is None else base64.b64encode(data).decode("ascii")
@@ -523,14 +522,14 @@ class Client(OperationMethods):
 
 def _check_fields(op: AnyOperation, fields: Mapping[str, Any]) -> None:
     """Refuse unknown or invalid request fields once, before a bulk run starts."""
-    names = {a.name for a in attrs.fields(op.request_type)} - {"image", "url"}
+    names = op.fields - {"image", "url"}
     unknown = sorted(set(fields) - names)
     if unknown:
         raise ConfigurationError(
             f"{op.name} has no field {', '.join(unknown)}; its fields: {', '.join(sorted(names))}"
         )
     placeholder = {"url": "https://example.com/x.jpg"}
-    if "url" not in {a.name for a in attrs.fields(op.request_type)}:
+    if "url" not in op.fields:
         placeholder = {"image": "AAAA"}
     try:
         op.request_type(**placeholder, **fields)

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import base64
 import json
 import time
 from collections.abc import Sequence
@@ -20,10 +19,9 @@ from typing import Any
 from multidict import CIMultiDict, CIMultiDictProxy
 
 from aiocloudocr import AkSkCredentials, Client
-from aiocloudocr.auth.signer import DATE_FORMAT, DATE_HEADER, sign
 from aiocloudocr.emulator import DEFAULT_KEY_PAIR, DEFAULT_PROJECT_ID
 from benchmarks.inputs import image_list
-from benchmarks.runners import WEB_IMAGE_PATH
+from benchmarks.runners import raw_request
 
 WORDS = [
     {"words": f"line {i}", "confidence": 0.9, "location": [[1, 0], [27, 0], [27, 15], [1, 15]]}
@@ -67,21 +65,7 @@ class CannedSession:
 
 def raw_work(image: bytes) -> None:
     """What the raw loop does per request besides the I/O."""
-    body = b'{"image":"' + base64.b64encode(image) + b'"}'
-    headers = {
-        "Host": "127.0.0.1:8800",
-        "Content-Type": "application/json;charset=utf-8",
-        "X-Project-Id": DEFAULT_PROJECT_ID,
-        DATE_HEADER: time.strftime(DATE_FORMAT, time.gmtime()),
-    }
-    headers["Authorization"] = sign(
-        method="POST",
-        path=WEB_IMAGE_PATH,
-        headers=headers,
-        body=body,
-        access_key=DEFAULT_KEY_PAIR.ak,
-        secret_key=DEFAULT_KEY_PAIR.sk,
-    )
+    raw_request(image, "127.0.0.1:8800")
     json.loads(ANSWER)
 
 

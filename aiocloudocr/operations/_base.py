@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any, Generic, Literal, TypeVar
+import functools
+from typing import Any, Generic, Literal, TypeVar, cast
 from urllib.parse import quote
 
 import attrs
@@ -37,9 +38,20 @@ class Operation(Generic[RequestT, ResultT]):
         return self.path.replace("{project_id}", quote(project_id, safe=""))
 
     @property
+    def fields(self) -> frozenset[str]:
+        """The request's field names (``image`` and ``url`` among them when it takes them)."""
+        return _field_names(cast(type, self.request_type))
+
+    @property
     def needs_project_id(self) -> bool:
         """Whether the path carries the project id."""
         return "{project_id}" in self.path
 
 
 AnyOperation = Operation[Any, Any]
+
+
+@functools.cache
+def _field_names(request_type: type) -> frozenset[str]:
+    # Asked on every call; the answer never changes for a class.
+    return frozenset(a.name for a in attrs.fields(request_type))

@@ -228,3 +228,18 @@ def png_header(width: int, height: int) -> bytes:
 
     ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
     return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IEND", b"")
+
+
+async def post_web_image(
+    running: Any,
+    session: aiohttp.ClientSession,
+    headers: dict[str, str],
+    *,
+    body: bytes | None = None,
+    path: str | None = None,
+) -> tuple[int, Any]:
+    """POST a web_image call (a small PNG unless ``body``) to a running emulator."""
+    url = running.url + (path or op_path("web_image"))
+    payload = body if body is not None else ('{"image": "' + b64(png()) + '"}').encode()
+    status, answer, _ = await post(session, url, payload, headers)
+    return status, answer

@@ -28,6 +28,7 @@ from tests.emulator.emulator_testkit import (
     op_path,
     png,
     post,
+    post_web_image,
     sdk_date,
     signed_headers,
 )
@@ -39,26 +40,13 @@ PREFIX = "Incorrect IAM authentication information: "
 BODY = json.dumps({"image": b64(png())}).encode()
 
 
-async def _web_image(
-    running: RunningEmulator,
-    session: aiohttp.ClientSession,
-    headers: dict[str, str],
-    *,
-    body: bytes = BODY,
-    path: str | None = None,
-) -> tuple[int, Any]:
-    url = running.url + (path or op_path("web_image"))
-    status, answer, _ = await post(session, url, body, headers)
-    return status, answer
-
-
 async def test_issued_token_is_accepted(
     running: RunningEmulator, session: aiohttp.ClientSession
 ) -> None:
     """A token from the IAM endpoint authenticates an API call."""
     _, _, response = await post(session, running.url + "/v3/auth/tokens", iam_body())
     token = response.headers["X-Subject-Token"]
-    status, answer = await _web_image(running, session, {"X-Auth-Token": token})
+    status, answer = await post_web_image(running, session, {"X-Auth-Token": token})
     assert status == 200
     assert "result" in answer
 
@@ -67,7 +55,7 @@ async def test_unknown_token_is_rejected(
     running: RunningEmulator, session: aiohttp.ClientSession
 ) -> None:
     """A token the emulator never issued fails with APIG.0301 decrypt token fail."""
-    status, answer = await _web_image(running, session, {"X-Auth-Token": "MIIforged"})
+    status, answer = await post_web_image(running, session, {"X-Auth-Token": "MIIforged"})
     assert status == 401
     assert answer == {"error_code": "APIG.0301", "error_msg": PREFIX + "decrypt token fail"}
 
@@ -77,10 +65,10 @@ async def test_token_expires_by_clock(
 ) -> None:
     """A token is valid until token_ttl has passed on the emulator's clock."""
     clock.advance(86400.0 - 1)
-    status, _ = await _web_image(running, session, {"X-Auth-Token": token})
+    status, _ = await post_web_image(running, session, {"X-Auth-Token": token})
     assert status == 200
     clock.advance(1)
-    status, answer = await _web_image(running, session, {"X-Auth-Token": token})
+    status, answer = await post_web_image(running, session, {"X-Auth-Token": token})
     assert status == 401
     assert answer == {"error_code": "APIG.0301", "error_msg": PREFIX + "token expires"}
 
@@ -90,16 +78,16 @@ async def test_expire_tokens(
 ) -> None:
     """expire_tokens() makes every issued token expired at once."""
     running.expire_tokens()
-    status, answer = await _web_image(running, session, {"X-Auth-Token": token})
+    status, answer = await post_web_image(running, session, {"X-Auth-Token": token})
     assert (status, answer["error_msg"]) == (401, PREFIX + "token expires")
     fresh = running.issue_token()
-    status, _ = await _web_image(running, session, {"X-Auth-Token": fresh})
+    status, _ = await post_web_image(running, session, {"X-Auth-Token": fresh})
     assert status == 200
 
 
 async def test_no_credentials(running: RunningEmulator, session: aiohttp.ClientSession) -> None:
     """A call with neither token nor signature gets ModelArts.4101."""
-    status, answer = await _web_image(running, session, {})
+    status, answer = await post_web_image(running, session, {})
     assert status == 401
     assert answer == {"error_code": "ModelArts.4101", "error_msg": "Token header cannot be empty."}
 
@@ -113,7 +101,7 @@ async def test_token_for_another_project_is_403(
     async with run_emulator(config) as running:
         token = running.issue_token()
         path = op_path("web_image", other)
-        status, answer = await _web_image(running, session, {"X-Auth-Token": token}, path=path)
+        status, answer = await post_web_image(running, session, {"X-Auth-Token": token}, path=path)
         assert status == 403
         assert answer == {
             "error_code": "ModelArts.4203",
@@ -121,7 +109,7 @@ async def test_token_for_another_project_is_403(
         }
         # A key pair is not bound to a project: any accepted project id works.
         headers = signed_headers(running.url, path, BODY, date=sdk_date(clock()))
-        status, _ = await _web_image(running, session, headers, path=path)
+        status, _ = await post_web_image(running, session, headers, path=path)
         assert status == 200
 
 
@@ -131,7 +119,7 @@ async def test_unknown_project_is_403_for_signed_calls(
     """A signed call to a project id the emulator does not know gets ModelArts.4203."""
     path = op_path("web_image", "a" * 32)
     headers = signed_headers(running.url, path, BODY, date=sdk_date(clock()))
-    status, answer = await _web_image(running, session, headers, path=path)
+    status, answer = await post_web_image(running, session, headers, path=path)
     assert (status, answer["error_code"]) == (403, "ModelArts.4203")
 
 
@@ -141,7 +129,7 @@ async def test_signed_request_is_accepted(
     """A request signed over exactly the headers it sends (Host with port) is accepted."""
     path = op_path("web_image")
     headers = signed_headers(running.url, path, BODY, date=sdk_date(clock()))
-    status, answer = await _web_image(running, session, headers)
+    status, answer = await post_web_image(running, session, headers)
     assert status == 200
     assert answer["result"]["words_block_count"] >= 1
 
@@ -165,7 +153,7 @@ async def test_tampered_body_is_rejected(
     path = op_path("web_image")
     headers = signed_headers(running.url, path, BODY, date=sdk_date(clock()))
     tampered = BODY.replace(b'"image"', b'"image" ')
-    status, answer = await _web_image(running, session, headers, body=tampered)
+    status, answer = await post_web_image(running, session, headers, body=tampered)
     assert status == 401
     assert answer == {
         "error_code": "APIG.0301",
@@ -181,7 +169,7 @@ async def test_unknown_access_key_is_rejected(
     headers = signed_headers(
         running.url, path, BODY, date=sdk_date(clock()), ak="AKUNKNOWN", sk="whatever"
     )
-    status, answer = await _web_image(running, session, headers)
+    status, answer = await post_web_image(running, session, headers)
     assert (status, answer["error_msg"]) == (401, PREFIX + "verify aksk signature fail")
 
 
@@ -192,11 +180,11 @@ async def test_skewed_date_is_rejected(
     """An X-Sdk-Date more than max_clock_skew away from the clock is refused."""
     path = op_path("web_image")
     headers = signed_headers(running.url, path, BODY, date=sdk_date(clock() + offset))
-    status, answer = await _web_image(running, session, headers)
+    status, answer = await post_web_image(running, session, headers)
     assert (status, answer["error_code"]) == (401, "APIG.0301")
     assert "X-Sdk-Date" in answer["error_msg"]
     within = signed_headers(running.url, path, BODY, date=sdk_date(clock() + offset * 0.99))
-    status, _ = await _web_image(running, session, within)
+    status, _ = await post_web_image(running, session, within)
     assert status == 200
 
 
@@ -209,7 +197,7 @@ async def test_malformed_date_is_rejected(
     headers = signed_headers(running.url, path, BODY, date=date)
     if not date:
         del headers["X-Sdk-Date"]
-    status, answer = await _web_image(running, session, headers)
+    status, answer = await post_web_image(running, session, headers)
     assert (status, answer["error_code"]) == (401, "APIG.0301")
     assert "X-Sdk-Date" in answer["error_msg"]
 
@@ -228,7 +216,7 @@ async def test_unsigned_host_is_rejected(
         access_key=DEFAULT_KEY_PAIR.ak,
         secret_key=DEFAULT_KEY_PAIR.sk,
     )
-    status, answer = await _web_image(running, session, headers)
+    status, answer = await post_web_image(running, session, headers)
     assert (status, answer["error_code"]) == (401, "APIG.0301")
     assert "Host" in answer["error_msg"]
 

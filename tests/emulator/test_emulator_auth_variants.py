@@ -12,23 +12,18 @@ from yarl import URL
 
 from aiocloudocr.emulator import DEFAULT_KEY_PAIR, DEFAULT_PROJECT_ID, RunningEmulator
 from aiocloudocr.emulator._auth import SIGNATURE_FAIL
-from tests.emulator.emulator_testkit import FakeClock, b64, op_path, other_sign, png, post, sdk_date
+from tests.emulator.emulator_testkit import (
+    FakeClock,
+    b64,
+    op_path,
+    other_sign,
+    png,
+    post_web_image,
+    sdk_date,
+)
 
 PREFIX = "Incorrect IAM authentication information: "
 BODY = ('{"image": "' + b64(png()) + '"}').encode()
-
-
-async def _web_image(
-    running: RunningEmulator,
-    session: aiohttp.ClientSession,
-    headers: dict[str, str],
-    *,
-    body: bytes = BODY,
-    path: str | None = None,
-) -> tuple[int, Any]:
-    url = running.url + (path or op_path("web_image"))
-    status, answer, _ = await post(session, url, body, headers)
-    return status, answer
 
 
 @pytest.mark.parametrize(
@@ -47,7 +42,7 @@ async def test_malformed_token_headers(
     message: str,
 ) -> None:
     """An empty token is missing (4101); one that cannot be a token does not parse (4102)."""
-    status, answer = await _web_image(running, session, headers)
+    status, answer = await post_web_image(running, session, headers)
     assert (status, answer) == (401, {"error_code": code, "error_msg": message})
 
 
@@ -70,12 +65,12 @@ async def test_revoked_token(
 ) -> None:
     """A revoked token is an invalid token (ModelArts.0203); new ones work."""
     running.revoke_tokens()
-    status, answer = await _web_image(running, session, {"X-Auth-Token": token})
+    status, answer = await post_web_image(running, session, {"X-Auth-Token": token})
     assert (status, answer) == (
         401,
         {"error_code": "ModelArts.0203", "error_msg": "Invalid token."},
     )
-    status, _ = await _web_image(running, session, {"X-Auth-Token": running.issue_token()})
+    status, _ = await post_web_image(running, session, {"X-Auth-Token": running.issue_token()})
     assert status == 200
 
 
@@ -112,7 +107,7 @@ async def test_other_signers_are_accepted(
     headers = SIGNER_VARIANTS[variant](_base(running, clock))
     path = op_path("web_image")
     headers["Authorization"] = other_sign(method="POST", path=path, headers=headers, body=BODY)
-    status, answer = await _web_image(running, session, headers)
+    status, answer = await post_web_image(running, session, headers)
     assert status == 200, answer
 
 
@@ -126,9 +121,11 @@ async def test_signing_a_subset_of_the_headers(
     headers["Authorization"] = other_sign(
         method="POST", path=path, headers=headers, body=BODY, signed=signed
     )
-    status, _ = await _web_image(running, session, {**headers, "X-Extra": "two"})
+    status, _ = await post_web_image(running, session, {**headers, "X-Extra": "two"})
     assert status == 200
-    status, answer = await _web_image(running, session, {**headers, "Content-Type": "text/plain"})
+    status, answer = await post_web_image(
+        running, session, {**headers, "Content-Type": "text/plain"}
+    )
     assert (status, answer["error_code"]) == (401, "APIG.0301")
 
 
@@ -154,7 +151,7 @@ async def test_unsigned_payload(
     headers = {**_base(running, clock), "X-Sdk-Content-Sha256": "UNSIGNED-PAYLOAD"}
     path = op_path("web_image")
     headers["Authorization"] = other_sign(method="POST", path=path, headers=headers, body=b"")
-    status, _ = await _web_image(running, session, headers)
+    status, _ = await post_web_image(running, session, headers)
     assert status == 200
 
 
@@ -176,7 +173,7 @@ async def test_other_signer_tampering_fails(
     if change == "date":
         headers["X-Sdk-Date"] = sdk_date(clock() + 1)
     body = BODY + b" " if change == "body" else BODY
-    status, answer = await _web_image(running, session, headers, body=body)
+    status, answer = await post_web_image(running, session, headers, body=body)
     assert (status, answer["error_msg"]) == (401, PREFIX + SIGNATURE_FAIL)
 
 
@@ -188,5 +185,5 @@ async def test_project_header_on_v1_paths(
     for project, expected in [(DEFAULT_PROJECT_ID, 200), ("e" * 32, 403)]:
         headers = {**_base(running, clock), "X-Project-Id": project}
         headers["Authorization"] = other_sign(method="POST", path=path, headers=headers, body=BODY)
-        status, _ = await _web_image(running, session, headers, path=path)
+        status, _ = await post_web_image(running, session, headers, path=path)
         assert status == expected
