@@ -20,6 +20,8 @@ DATE_FORMAT = "%Y%m%dT%H%M%SZ"
 CONTENT_SHA256_HEADER = "X-Sdk-Content-Sha256"
 UNSIGNED_PAYLOAD = "UNSIGNED-PAYLOAD"
 EMPTY_SHA256 = hashlib.sha256(b"").hexdigest()
+HASHED_CONTENT_TYPES = ("application/json", "application/bson")
+"""Content-Type prefixes whose bodies the reference signer hashes; others go UNSIGNED-PAYLOAD."""
 
 
 def _escape(value: str) -> str:
@@ -35,17 +37,24 @@ def canonical_uri(path: str) -> str:
 
 
 def canonical_query(query: Iterable[tuple[str, str]]) -> str:
-    """Return the query pairs escaped, sorted by key then value, joined by ``&``."""
-    pairs = sorted((_escape(key), _escape(value)) for key, value in query)
-    return "&".join(f"{key}={value}" for key, value in pairs)
+    """Return the query pairs sorted by raw key then value, escaped, joined by ``&``."""
+    # The reference sorts before escaping: "%z" < "Z" < "a" < "{" raw, not once escaped.
+    return "&".join(f"{_escape(key)}={_escape(value)}" for key, value in sorted(query))
 
 
 def payload_hash(body: bytes, headers: Mapping[str, str]) -> str:
-    """Return the hex SHA-256 of the body, or the ``X-Sdk-Content-Sha256`` override."""
-    for name, value in headers.items():
-        if name.lower() == CONTENT_SHA256_HEADER.lower():
-            return value
-    return hashlib.sha256(body).hexdigest() if body else EMPTY_SHA256
+    """Return the body hash: empty-body hash, else the X-Sdk-Content-Sha256 value, else SHA-256."""
+    if not body:
+        # The reference ignores X-Sdk-Content-Sha256 for an empty body (vector 12).
+        return EMPTY_SHA256
+    return headers_get(headers, CONTENT_SHA256_HEADER) or hashlib.sha256(body).hexdigest()
+
+
+def unsigned_payload(headers: Mapping[str, str]) -> bool:
+    """Return whether the reference signs this request's body as ``UNSIGNED-PAYLOAD``."""
+    # A missing or empty Content-Type keeps the body hashed, as the reference's truth test does.
+    content_type = headers_get(headers, "Content-Type")
+    return bool(content_type) and not content_type.startswith(HASHED_CONTENT_TYPES)
 
 
 def canonical_request(
@@ -101,12 +110,50 @@ def sign(
 ) -> str:
     """Sign every header in ``headers`` (which must hold Host and X-Sdk-Date).
 
-    Returns the ``Authorization`` value. The caller sends exactly ``headers`` plus it.
+    Returns the ``Authorization`` value. The caller sends exactly ``headers`` plus it; unlike
+    :func:`sign_headers` this adds no ``X-Sdk-Content-Sha256`` for non-JSON bodies.
     """
     signed = list(headers)
     canonical = canonical_request(method, path, query, headers, signed, payload_hash(body, headers))
     to_sign = string_to_sign(canonical, headers_get(headers, DATE_HEADER))
     return authorization(access_key, signed, signature(secret_key, to_sign))
+
+
+def sign_headers(
+    *,
+    method: str,
+    path: str,
+    query: Iterable[tuple[str, str]] = (),
+    headers: Mapping[str, str],
+    body: bytes,
+    access_key: str,
+    secret_key: str,
+) -> dict[str, str]:
+    """Return the headers to add to ``headers`` (holding Host and X-Sdk-Date) to sign a request.
+
+    That is ``Authorization``, preceded by ``X-Sdk-Content-Sha256: UNSIGNED-PAYLOAD`` (signed
+    too) when the Content-Type is not JSON or BSON. ``headers`` itself is left unchanged.
+    """
+    added: dict[str, str] = {}
+    if unsigned_payload(headers):
+        # Reuse the caller's spelling of the name so that adding overwrites, never duplicates.
+        name = _header_name(headers, CONTENT_SHA256_HEADER) or CONTENT_SHA256_HEADER
+        added[name] = UNSIGNED_PAYLOAD
+    added["Authorization"] = sign(
+        method=method,
+        path=path,
+        query=query,
+        headers={**headers, **added},
+        body=body,
+        access_key=access_key,
+        secret_key=secret_key,
+    )
+    return added
+
+
+def _header_name(headers: Mapping[str, str], name: str) -> str | None:
+    wanted = name.lower()
+    return next((key for key in headers if key.lower() == wanted), None)
 
 
 def headers_get(headers: Mapping[str, str], name: str) -> str:

@@ -51,6 +51,13 @@ def parse_sdk_date(value: str) -> float | None:
     return parsed.replace(tzinfo=timezone.utc).timestamp()
 
 
+def received_query(raw_query: str) -> list[tuple[str, str]]:
+    """The decoded ``(key, value)`` pairs of a raw query string, in the order sent."""
+    # Blank values count ("a=&b"): the signer signed them as "a=" and "b=". A "+" decodes to
+    # a space, as yarl (and so aiohttp) sends one; the reference itself sends "%20" and "%2B".
+    return parse_qsl(raw_query, keep_blank_values=True)
+
+
 def verify_signature(
     *,
     method: str,
@@ -64,7 +71,10 @@ def verify_signature(
     """Check a signed request exactly as received; return its access key or raise ApiError.
 
     ``raw_path`` is the path as sent on the wire, query string included; ``secret_key``
-    maps an access key to its secret (``None`` when unknown).
+    maps an access key to its secret (``None`` when unknown). The canonical request is
+    rebuilt by the reference rules: the decoded query pairs in any order, the headers the
+    Authorization names, and the body hash (``X-Sdk-Content-Sha256`` when sent, the
+    empty-body hash for no body).
     """
     parsed = signer.parse_authorization(signer.headers_get(headers, "Authorization"))
     if parsed is None:
@@ -91,7 +101,7 @@ def verify_signature(
     canonical = signer.canonical_request(
         method,
         path,
-        parse_qsl(query, keep_blank_values=True),
+        received_query(query),
         headers,
         signed,
         signer.payload_hash(body, headers),
