@@ -3,8 +3,9 @@
 It authenticates like the gateway (X-Auth-Token or SDK-HMAC-SHA256), validates requests of
 all the operations with the documented error codes, answers deterministic results derived
 from the image bytes, and behaves like a loaded service on request: per-user rate limit and
-concurrency cap, latency, and faults scripted (:class:`Fault`) or drawn with seeded
-probabilities (``EmulatorConfig.fault_rates``). It only ever listens on a loopback address::
+concurrency cap, latency, and faults scripted (:class:`Fault`, hostile answers included:
+raw bodies, gzip bombs, echoed headers, any Retry-After) or drawn with seeded probabilities
+(``EmulatorConfig.fault_rates``). It only ever listens on a loopback address::
 
     async with run_emulator(EmulatorConfig(rate_limit=100)) as running:
         ...  # point the iam, ocr and image endpoints at running.url

@@ -119,7 +119,7 @@ def build_parser() -> argparse.ArgumentParser:
         type=float,
         default=0.0,
         metavar="P",
-        help="probability of a 5xx/ModelArts.4402/4403/4503 answer, spread evenly",
+        help="probability of a 5xx/ModelArts.4402/4403/4502 answer, spread evenly",
     )
     add(
         "--fault",

@@ -145,9 +145,10 @@ class EmulatorConfig:
     user), beyond which APIG.0308 is answered (429); ``max_concurrency`` requests in flight
     per user, beyond which ModelArts.4401 (429); ``latency`` seconds per call, fixed or a
     uniform ``(low, high)`` range. Faults: each call fails with probability ``fault_rate``
-    (spread evenly over the four error kinds) plus ``fault_rates[kind]``, a mapping of the
-    kinds ``"5xx"`` (500 ModelArts.4505), ``"ModelArts.4402"`` (504), ``"ModelArts.4403"``
-    (503), ``"ModelArts.4503"`` (500), ``"drop"`` (the connection is closed, no answer) and
+    (spread evenly over the four transient error kinds) plus ``fault_rates[kind]``, a mapping
+    of the kinds ``"5xx"`` (500 ModelArts.4505), ``"ModelArts.4402"`` (504),
+    ``"ModelArts.4403"`` (503), ``"ModelArts.4502"`` (502), ``"ModelArts.4503"`` (500, the
+    service does not exist: not transient, never in the spread), ``"drop"`` (the connection is closed, no answer) and
     ``"stall"`` (the call is held ``stall`` seconds, then answered). Dice and latency come
     from random streams seeded with ``seed`` (``None``: unseeded). ``clock`` is the wall
     clock for tokens, signatures and rate windows.

@@ -21,9 +21,9 @@ from aiocloudocr.emulator._errors import (
     error_response,
     json_response,
     not_subscribed,
-    retry_after_text,
 )
 from aiocloudocr.emulator._faults import Fault
+from aiocloudocr.emulator._hostile import fault_response
 from aiocloudocr.emulator._iam import (
     IamError,
     check_scope,
@@ -66,7 +66,7 @@ def api_name(operation: AnyOperation) -> str:
 
 
 async def apply_fault(request: web.Request, fault: Fault) -> Answer | None:
-    """Stall, then drop or answer the scripted error; ``None`` to go on normally."""
+    """Stall, then drop or give the fault's own answer; ``None`` to go on normally."""
     if fault.stall > 0:
         await asyncio.sleep(fault.stall)
     if fault.drop:
@@ -76,10 +76,7 @@ async def apply_fault(request: web.Request, fault: Fault) -> Answer | None:
         return web.Response(status=500), DROPPED, None
     if fault.status is None:
         return None
-    response = error_response(fault.status, fault.code, fault.message)
-    if fault.retry_after is not None:
-        response.headers["Retry-After"] = retry_after_text(fault.retry_after)
-    return response, fault.status, fault.code
+    return await fault_response(request, fault), fault.status, fault.code
 
 
 async def handle_tokens(request: web.Request) -> web.StreamResponse:

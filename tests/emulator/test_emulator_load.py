@@ -177,7 +177,7 @@ def test_fault_dice_follow_the_rates() -> None:
     counts = tally(LoadControl(config))
     assert counts == tally(LoadControl(config))
     expected = {"5xx": 0.05, "ModelArts.4402": 0.05, "ModelArts.4403": 0.05,
-                "ModelArts.4503": 0.05, "drop": 0.1, "stall": 0.05, None: 0.65}  # fmt: skip
+                "ModelArts.4502": 0.05, "drop": 0.1, "stall": 0.05, None: 0.65}  # fmt: skip
     for kind, rate in expected.items():
         assert abs(counts[kind] / rolls - rate) < 0.015, kind
 
@@ -196,7 +196,8 @@ def test_bad_fault_rates_are_refused(rates: dict[str, float], message: str) -> N
 @pytest.mark.parametrize(
     ("kind", "status", "code"),
     [("5xx", 500, "ModelArts.4505"), ("ModelArts.4402", 504, "ModelArts.4402"),
-     ("ModelArts.4403", 503, "ModelArts.4403"), ("ModelArts.4503", 500, "ModelArts.4503")],
+     ("ModelArts.4403", 503, "ModelArts.4403"), ("ModelArts.4502", 502, "ModelArts.4502"),
+     ("ModelArts.4503", 500, "ModelArts.4503")],
 )  # fmt: skip
 async def test_error_fault_at_probability_one(
     clock: FakeClock, session: aiohttp.ClientSession, kind: str, status: int, code: str
@@ -259,7 +260,7 @@ async def test_fault_rate_over_many_calls(clock: FakeClock, session: aiohttp.Cli
     assert outcomes[0] == outcomes[1]
     failed = sum(status != 200 for status in outcomes[0])
     assert 0.2 * 150 <= failed <= 0.4 * 150
-    assert set(outcomes[0]) <= {200, 500, 503, 504}
+    assert set(outcomes[0]) <= {200, 500, 502, 503, 504}
 
 
 async def test_scripted_faults_come_before_the_dice(
