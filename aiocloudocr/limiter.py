@@ -17,13 +17,24 @@ not collapse when a whole wave of requests is refused at once.
 from __future__ import annotations
 
 import asyncio
+import math
 import time
 import weakref
 from collections.abc import Awaitable, Callable, Hashable
 
 import attrs
 
-from aiocloudocr.errors import ThrottledError
+from aiocloudocr.errors import ConfigurationError, RequestTimeout, ThrottledError
+
+_PAST_DEADLINE = "the limiter would have waited past the call's deadline {what}"
+# However often a shared quota throttles, pacing never drops below this share of the stated
+# rate: repeated multiplicative cuts would otherwise reach a zero rate (and divide by it).
+_MIN_RATE_SHARE = 0.01
+
+
+def _expire(waiter: asyncio.Future[None]) -> None:
+    if not waiter.done():
+        waiter.set_exception(RequestTimeout(_PAST_DEADLINE.format(what="for a concurrency slot")))
 
 
 @attrs.frozen(kw_only=True)
@@ -50,6 +61,8 @@ class AdaptiveLimiter:
     probe_step: float = 0.02
     _monotonic: Callable[[], float] = time.monotonic
     _sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
+    # A Retry-After beyond this is nonsense and parks nothing (as in RetryPolicy).
+    max_retry_after: float = 86400.0
     _rate: float | None = attrs.field(default=None, init=False)
     _stated_rate: float | None = attrs.field(default=None, init=False)
     _next_send: float = attrs.field(default=0.0, init=False)
@@ -92,47 +105,82 @@ class AdaptiveLimiter:
         if max_concurrency > self.max_concurrency:
             self.max_concurrency = max_concurrency
 
-    async def acquire(self) -> None:
-        """Wait for a concurrency slot, then for this request's turn under the rate."""
+    async def acquire(self, *, deadline: float | None = None) -> None:
+        """Wait for a concurrency slot, then for this request's turn under the rate.
+
+        ``deadline`` is a value of the limiter's monotonic clock: when waiting for a slot or
+        for the turn would pass it, :class:`~aiocloudocr.errors.RequestTimeout` is raised
+        instead, holding no slot and leaving the turn to the next request.
+        """
         while self._in_flight >= int(self._limit):
-            waiter = asyncio.get_running_loop().create_future()
-            self._waiters.append(waiter)
-            try:
-                await waiter
-            except BaseException:
-                if waiter in self._waiters:
-                    self._waiters.remove(waiter)
-                raise
+            await self._wait_for_slot(deadline)
         self._in_flight += 1
+        rate = self._rate
+        if rate is None:
+            return  # unpaced: the fast path
+        now = self._monotonic()
+        turn = max(now, self._next_send)
+        if turn <= now:
+            self._next_send = now + 1.0 / rate
+            return  # paced, and it is this request's turn already
+        if deadline is not None and turn >= deadline:
+            self._release_slot()
+            raise RequestTimeout(_PAST_DEADLINE.format(what="for its turn under the rate"))
+        self._next_send = turn + 1.0 / rate
         try:
-            await self._pace()
+            await self._sleep(turn - now)
         except BaseException:
             self._release_slot()
             raise
 
-    async def _pace(self) -> None:
-        if self._rate is None:
-            return
-        now = self._monotonic()
-        slot = max(now, self._next_send)
-        self._next_send = slot + 1.0 / self._rate
-        if slot > now:
-            await self._sleep(slot - now)
+    async def _wait_for_slot(self, deadline: float | None) -> None:
+        remaining = None if deadline is None else deadline - self._monotonic()
+        if remaining is not None and remaining <= 0.0:
+            raise RequestTimeout(_PAST_DEADLINE.format(what="for a concurrency slot"))
+        loop = asyncio.get_running_loop()
+        waiter = loop.create_future()
+        # The loop's timer, not the injected sleep: slots come free in real time, and a fake
+        # sleep that returns at once would expire every wait.
+        timer = None if remaining is None else loop.call_later(remaining, _expire, waiter)
+        self._waiters.append(waiter)
+        try:
+            await waiter
+        except BaseException:
+            if waiter in self._waiters:
+                self._waiters.remove(waiter)
+            elif waiter.done() and not waiter.cancelled() and waiter.exception() is None:
+                # Woken, then cancelled before taking the slot: pass the wake on.
+                self._wake()
+            raise
+        finally:
+            if timer is not None:
+                timer.cancel()
 
     def release(self, error: BaseException | None) -> None:
-        """Record how a request ended and free its slot."""
+        """Record how a request ended and free its slot; never raises, whatever ``error`` says."""
         self._release_slot()
         now = self._monotonic()
         if isinstance(error, ThrottledError):
             stated = error.rate_limit
             if stated is None:
-                # ModelArts.4401, or a 429 that names no limit: fewer requests at once lowers
-                # the rate too, and needs no guess at a number.
+                # ModelArts.4401, or a 429 that names no (sane) limit: fewer requests at once
+                # lowers the rate too, and needs no guess at a number.
                 self._on_concurrency_throttle(now)
             else:
-                self._on_rate_throttle(stated, now, error.retry_after)
+                self._on_rate_throttle(stated, now, self._sane_retry_after(error.retry_after))
         elif error is None:
             self._on_success(now)
+
+    def _sane_retry_after(self, retry_after: object) -> float | None:
+        # A Retry-After that is not finite, not positive or beyond max_retry_after is nonsense:
+        # parking every send for it would hang the client.
+        if (
+            isinstance(retry_after, (int, float))
+            and math.isfinite(retry_after)
+            and 0.0 < retry_after <= self.max_retry_after
+        ):
+            return float(retry_after)
+        return None
 
     def _release_slot(self) -> None:
         self._in_flight -= 1
@@ -140,6 +188,10 @@ class AdaptiveLimiter:
 
     def assume_rate(self, limit: int, window: float) -> None:
         """Pace under a known quota (``limit`` requests per ``window`` s) from the start."""
+        if not (limit > 0 and window > 0 and math.isfinite(limit / window)):
+            raise ConfigurationError(
+                f"a quota needs a positive limit and window, got {limit!r} per {window!r} s"
+            )
         self._stated_rate = limit / window
         self._rate = self._stated_rate * self.headroom
 
@@ -149,8 +201,9 @@ class AdaptiveLimiter:
         self._rate_throttles += 1
         limit, window = stated
         self._stated_rate = limit / window
-        if retry_after:
+        if retry_after is not None:
             # The window is still full: sending before it drains only earns more refusals.
+            # Parked until then and no longer: a later Retry-After does not add to this one.
             self._next_send = max(self._next_send, now + retry_after)
         if now - self._last_rate_cut < min(window, 5.0):
             return  # part of a wave already answered
@@ -162,7 +215,8 @@ class AdaptiveLimiter:
             self._last_reset = now
         else:
             # Throttled again at or under the target: someone else shares the quota.
-            self._rate = min(self._rate * self.decrease, target)
+            floor = self._stated_rate * _MIN_RATE_SHARE
+            self._rate = max(min(self._rate * self.decrease, target), floor)
             self._last_reset = float("-inf")
         self._last_rate_cut = self._last_probe = now
         self._next_send = max(self._next_send, now + 1.0 / self._rate)

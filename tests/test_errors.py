@@ -9,7 +9,7 @@ import pytest
 
 import aiocloudocr
 from aiocloudocr import errors
-from aiocloudocr._responses import error_from_response, parse_error_body
+from aiocloudocr._answers import error_for, parse_error_body
 
 
 @pytest.mark.parametrize(
@@ -27,6 +27,9 @@ from aiocloudocr._responses import error_from_response, parse_error_body
         (503, None, errors.ServerError),
         (401, None, errors.AuthenticationError),
         (418, None, errors.BadRequestError),
+        (408, None, errors.ServerError),
+        (500, "AIP.0500", errors.ServerError),
+        (503, "ModelArts.4503", errors.NotFoundError),
         (400, "Unknown.9999", errors.BadRequestError),
     ],
 )
@@ -54,7 +57,7 @@ def test_error_body_shapes(body: bytes, expected: tuple[str | None, str]) -> Non
 
 def test_api_error_carries_everything_and_pickles() -> None:
     """An API error has status, code, message, request id, operation, and survives pickle."""
-    error = error_from_response(
+    error = error_for(
         status=429,
         headers={"X-Request-Id": "req-1", "Retry-After": "2"},
         body=b'{"error_code": "APIG.0308", "error_msg": "limit:10,time:1 minute"}',
@@ -87,10 +90,40 @@ def test_other_errors_pickle(error: errors.CloudOcrError) -> None:
     assert str(clone) == str(error)
 
 
+@pytest.mark.parametrize(
+    ("service", "cls"),
+    [("ocr", errors.ServerError), ("image", errors.BadRequestError), (None, errors.ServerError)],
+)
+def test_classification_by_service(service: str | None, cls: type[errors.APIError]) -> None:
+    """APIG.0201 is a backend timeout for OCR, an oversized body for Image, else by status."""
+    assert errors.error_class_for(504, "APIG.0201", service=service) is cls
+
+
+def test_service_is_stored_and_pickled_but_not_in_the_text() -> None:
+    """An error keeps its service through pickle; its text is what it was before."""
+    error = errors.ServerError("Backend timeout.", status=504, code="APIG.0201", service="ocr")
+    plain = errors.ServerError("Backend timeout.", status=504, code="APIG.0201")
+    clone = pickle.loads(pickle.dumps(error))
+    assert type(clone) is errors.ServerError and clone.__dict__ == error.__dict__
+    assert clone.service == "ocr" and plain.service is None
+    assert str(clone) == str(plain) == "[APIG.0201] Backend timeout. (status 504, attempts 1)"
+
+
+def test_an_error_pickled_before_the_service_field_still_loads() -> None:
+    """Pickled state without ``service`` (an older release) rebuilds with service None."""
+    error = errors.ThrottledError("x", status=429, code="APIG.0308")
+    state = {k: v for k, v in error.__dict__.items() if k != "service"}
+    old = pickle.loads(pickle.dumps(error))
+    old.__dict__.clear()
+    old.__dict__.update(state)
+    clone = pickle.loads(pickle.dumps(old))
+    assert isinstance(clone, errors.ThrottledError) and clone.service is None
+
+
 def test_secrets_are_scrubbed_from_service_messages() -> None:
     """A service message that echoes a secret has it masked."""
     secret = "MIIsupersecrettoken"
-    error = error_from_response(
+    error = error_for(
         status=401,
         headers={},
         body=b'{"error_code": "APIG.0301", "error_msg": "token MIIsupersecrettoken expired"}',

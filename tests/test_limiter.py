@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import math
 
-from aiocloudocr import ThrottledError
+import pytest
+
+from aiocloudocr import RequestTimeout, ThrottledError
 from aiocloudocr.limiter import AdaptiveLimiter, shared_limiter
 
 
@@ -24,10 +27,12 @@ class Clock:
         await asyncio.sleep(0)
 
 
-def rate_throttle(limit: int = 10, unit: str = "second") -> ThrottledError:
+def rate_throttle(
+    limit: int = 10, unit: str = "second", retry_after: float | None = None, time: str = "1"
+) -> ThrottledError:
     """An APIG.0308 answer stating its limit."""
-    message = f"The throttling threshold has been reached: policy user over ratelimit,limit:{limit},time:1 {unit}"  # noqa: E501
-    return ThrottledError(message, status=429, code="APIG.0308")
+    message = f"The throttling threshold has been reached: policy user over ratelimit,limit:{limit},time:{time} {unit}"  # noqa: E501
+    return ThrottledError(message, status=429, code="APIG.0308", retry_after=retry_after)
 
 
 def concurrency_throttle() -> ThrottledError:
@@ -149,3 +154,133 @@ def test_limiters_are_shared_by_key() -> None:
     assert first is second
     assert first.max_concurrency == 16
     assert other is not first
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        rate_throttle(0),
+        rate_throttle(10, time="0"),
+        rate_throttle(10, time="0.0"),
+        rate_throttle(10, retry_after=math.nan),
+        rate_throttle(10, retry_after=math.inf),
+        rate_throttle(10, retry_after=-math.inf),
+        rate_throttle(10, retry_after=-5.0),
+        rate_throttle(10, retry_after=1e9),
+        rate_throttle(0, retry_after=math.inf),
+        ThrottledError("limit:0,time:0 second", status=429, retry_after=math.nan),
+        ThrottledError("Max concurrency error.", status=429, code="ModelArts.4401"),
+    ],
+)
+async def test_release_never_raises_on_absurd_throttles(error: ThrottledError) -> None:
+    """limit:0, time:0 and non-finite or huge Retry-After values are survived."""
+    limiter, clock = make()
+    for _ in range(3):
+        await limiter.acquire()
+        limiter.release(error)
+        clock.now += 10
+    await asyncio.wait_for(limiter.acquire(), timeout=1)
+    assert sum(clock.sleeps) <= 1.0
+    state = limiter.state()
+    assert state.rate is None or (math.isfinite(state.rate) and state.rate > 0)
+
+
+async def test_a_stated_retry_after_parks_sends_until_then_and_no_longer() -> None:
+    """After a throttle saying Retry-After 5 s, the next send waits exactly those 5 s."""
+    limiter, clock = make()
+    await limiter.acquire()
+    limiter.release(rate_throttle(10, retry_after=5.0))
+    start = clock.now
+    await limiter.acquire()
+    assert clock.now - start == pytest.approx(5.0)
+
+
+async def test_pacing_past_the_deadline_raises_promptly_without_taking_the_turn() -> None:
+    """A pacing wait beyond the deadline raises at once, holding no slot and no turn."""
+    limiter, clock = make()
+    await limiter.acquire()
+    limiter.release(rate_throttle(10, retry_after=30.0))
+    with pytest.raises(RequestTimeout, match="past the call's deadline"):
+        await limiter.acquire(deadline=clock.now + 5.0)
+    assert clock.sleeps == []
+    assert limiter.state().in_flight == 0
+    start = clock.now
+    await limiter.acquire(deadline=clock.now + 31.0)
+    assert clock.now - start == pytest.approx(30.0)
+
+
+async def test_pacing_within_the_deadline_waits() -> None:
+    """A pacing wait that ends before the deadline is served normally."""
+    limiter, clock = make()
+    await limiter.acquire()
+    limiter.release(rate_throttle(10))
+    await limiter.acquire(deadline=clock.now + 1.0)
+    await limiter.acquire(deadline=clock.now + 1.0)
+    assert len(clock.sleeps) == 2 and limiter.state().in_flight == 2
+
+
+async def test_slot_wait_past_the_deadline_raises_and_leaves_no_trace() -> None:
+    """Waiting for a slot stops at the deadline; the slot is neither held nor lost."""
+    limiter, clock = make(max_concurrency=1)
+    await limiter.acquire()
+    with pytest.raises(RequestTimeout, match="past the call's deadline"):
+        await asyncio.wait_for(limiter.acquire(deadline=clock.now + 0.005), timeout=1)
+    with pytest.raises(RequestTimeout):
+        await asyncio.wait_for(limiter.acquire(deadline=clock.now - 1.0), timeout=1)
+    assert limiter.state().in_flight == 1
+    limiter.release(None)
+    assert limiter.state().in_flight == 0
+    await asyncio.wait_for(limiter.acquire(deadline=clock.now + 0.005), timeout=1)
+    assert limiter.state().in_flight == 1
+
+
+async def test_slot_freed_before_the_deadline_is_taken() -> None:
+    """A waiter with a deadline gets a slot released before it."""
+    limiter, clock = make(max_concurrency=1)
+    await limiter.acquire()
+    waiting = asyncio.ensure_future(limiter.acquire(deadline=clock.now + 60.0))
+    await asyncio.sleep(0)
+    limiter.release(None)
+    await asyncio.wait_for(waiting, timeout=1)
+    assert limiter.state().in_flight == 1
+
+
+async def test_no_wait_means_no_deadline_check() -> None:
+    """With a free slot and no pacing, acquire never raises, even past the deadline."""
+    limiter, clock = make()
+    await limiter.acquire(deadline=clock.now - 10.0)
+    assert limiter.state().in_flight == 1
+
+
+async def test_woken_then_cancelled_waiter_passes_its_wake_on() -> None:
+    """A waiter cancelled after being woken hands the free slot to the next one."""
+    limiter, _ = make(max_concurrency=1)
+    await limiter.acquire()
+    first = asyncio.ensure_future(limiter.acquire())
+    second = asyncio.ensure_future(limiter.acquire())
+    await asyncio.sleep(0)
+    limiter.release(None)
+    first.cancel()
+    await asyncio.gather(first, return_exceptions=True)
+    await asyncio.wait_for(second, timeout=1)
+    assert limiter.state().in_flight == 1
+
+
+@pytest.mark.parametrize(("limit", "window"), [(0, 1.0), (10, 0.0), (-1, 1.0), (10, math.nan)])
+def test_assume_rate_rejects_impossible_quotas(limit: int, window: float) -> None:
+    """A told quota that would divide by zero or pace by NaN is refused."""
+    limiter, _ = make()
+    with pytest.raises(ValueError, match="quota"):
+        limiter.assume_rate(limit, window)
+    assert limiter.state().rate is None
+
+
+async def test_repeated_cuts_never_reach_a_zero_rate() -> None:
+    """However often a shared quota throttles, the rate stays at least 1% of the stated one."""
+    limiter, clock = make()
+    for _ in range(200):
+        await limiter.acquire()
+        limiter.release(rate_throttle(10))
+        clock.now += 2
+    rate = limiter.state().rate
+    assert rate is not None and rate >= 0.1 and math.isfinite(1.0 / rate)
