@@ -6,6 +6,7 @@ import base64
 import binascii
 import io
 import os
+import re
 from typing import IO, Union
 
 import aiofiles
@@ -76,30 +77,30 @@ def decode_base64(text: str) -> bytes:
 
 
 async def resolve_image(source: ImageSource) -> ResolvedImage:
-    """Read an image source into bytes (paths via aiofiles) or recognise it as a URL."""
+    """Read an image source into bytes (paths via aiofiles) or recognise it as a URL.
+
+    Text is taken, in this order, as: an ``http(s)://`` URL; a ``data:`` URI; the path of
+    an existing file; a path to a missing file; base64 text. Text counts as a path when it
+    is shorter than 4096 characters (the Linux PATH_MAX) and holds a path separator
+    (``/`` or ``\\``) or ends in a file extension (``.jpg``), unless it is valid base64
+    of an image (a known image signature, or Pillow recognises it): ``/`` is a base64
+    character and base64 images nearly always hold one. A missing path raises
+    :class:`ValidationError` ``no such file: <path>`` (field ``image``). An empty image
+    (no bytes, an empty file or file object, empty base64 text) raises a ValidationError
+    saying it is empty (0 bytes), whether or not the image checks are on.
+    """
     if isinstance(source, (bytes, bytearray, memoryview)):
-        return ResolvedImage(data=bytes(source))
+        return ResolvedImage(data=_non_empty(bytes(source), "the image"))
     if isinstance(source, str):
-        if source.startswith(("http://", "https://")):
-            return ResolvedImage(url=encode_url(source))
-        if source.startswith("data:"):
-            return ResolvedImage(data=decode_base64(source))
-        if len(source) < 4096 and await aiofiles.os.path.isfile(source):
-            return ResolvedImage(data=await _read_path(source))
-        if _looks_like_base64(source):
-            return ResolvedImage(data=decode_base64(source))
-        raise ValidationError(
-            f"no such image file: {source[:200]!r} (and it is not base64 text or an http(s) URL)",
-            field="image",
-        )
+        return await _resolve_text(source)
     if isinstance(source, os.PathLike):
-        return ResolvedImage(data=await _read_path(os.fspath(source)))
+        return ResolvedImage(data=await _read_image_file(os.fspath(source)))
     read = getattr(source, "read", None)
     if callable(read):
         data = read()
         if not isinstance(data, (bytes, bytearray)):
             raise ValidationError("image file objects must be opened in binary mode", field="image")
-        return ResolvedImage(data=bytes(data))
+        return ResolvedImage(data=_non_empty(bytes(data), "the image file object"))
     raise ValidationError(
         f"cannot use {type(source).__name__} as an image: pass bytes, a path, a binary file "
         "object, base64 text or an http(s) URL",
@@ -107,20 +108,108 @@ async def resolve_image(source: ImageSource) -> ResolvedImage:
     )
 
 
+_PATH_MAX = 4096
+_EXTENSION = re.compile(r"\.[A-Za-z0-9]{1,5}$")
+
+
+async def _resolve_text(source: str) -> ResolvedImage:
+    if source.startswith(("http://", "https://")):
+        return ResolvedImage(url=encode_url(source))
+    if source.startswith("data:"):
+        return ResolvedImage(data=_non_empty(decode_base64(source), "the base64 image"))
+    if not source.strip():
+        raise ValidationError("the image is empty (0 bytes)", code="AIS.0101", field="image")
+    if len(source) < _PATH_MAX and await aiofiles.os.path.isfile(source):
+        return ResolvedImage(data=await _read_image_file(source))
+    if _looks_like_path(source):
+        data = _base64_image(source)
+        if data is None:
+            raise ValidationError(f"no such file: {source}", field="image")
+        return ResolvedImage(data=data)
+    if _looks_like_base64(source):
+        return ResolvedImage(data=decode_base64(source))
+    raise ValidationError(
+        f"no such file: {_shorten(source)} (and it is not base64 text or an http(s) URL)",
+        field="image",
+    )
+
+
+def _non_empty(data: bytes, what: str) -> bytes:
+    if not data:
+        raise ValidationError(f"{what} is empty (0 bytes)", code="AIS.0101", field="image")
+    return data
+
+
+def _shorten(text: str, limit: int = 200) -> str:
+    return text if len(text) <= limit else text[:limit] + "..."
+
+
+def _looks_like_path(text: str) -> bool:
+    return len(text) < _PATH_MAX and (
+        "/" in text or "\\" in text or _EXTENSION.search(text) is not None
+    )
+
+
+def _base64_image(text: str) -> bytes | None:
+    """The decoded image if ``text`` is base64 of an image, else ``None``."""
+    if not _looks_like_base64(text):
+        return None
+    try:
+        data = decode_base64(text)
+    except ValidationError:
+        return None
+    return data if _is_image(data) else None
+
+
+# Leading bytes of the formats the services accept; Pillow decides for the others (TGA has
+# no signature, PCX only a one-byte one).
+_SIGNATURES = (
+    b"\xff\xd8\xff",  # JPEG
+    b"\x89PNG\r\n\x1a\n",
+    b"BM",
+    b"II*\x00",  # TIFF, little-endian
+    b"MM\x00*",  # TIFF, big-endian
+    b"GIF87a",
+    b"GIF89a",
+    b"\x00\x00\x01\x00",  # ICO
+)
+
+
+def _is_image(data: bytes) -> bool:
+    if data.startswith(_SIGNATURES) or (data[:4] == b"RIFF" and data[8:12] == b"WEBP"):
+        return True
+    # Only short, path-like text without a signature gets here; Pillow is imported lazily,
+    # as in check_image.
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(io.BytesIO(data)):
+            return True
+    except Image.DecompressionBombError:
+        return True  # an image, if a huge one: check_image reports it
+    except (UnidentifiedImageError, OSError, ValueError, SyntaxError):
+        return False
+
+
 _BASE64_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=-_")
 
 
 def _looks_like_base64(text: str) -> bool:
-    # Paths that do not exist fall through to here; only text made of the base64 alphabet
-    # in whole 4-character groups is taken for an image.
+    # Only text made of the base64 alphabet in whole 4-character groups is taken for an image.
     compact = "".join(text.split())
     return len(compact) >= 8 and len(compact) % 4 == 0 and set(compact) <= _BASE64_CHARS
+
+
+async def _read_image_file(path: str) -> bytes:
+    return _non_empty(await _read_path(path), f"the image file {path!r}")
 
 
 async def _read_path(path: str) -> bytes:
     try:
         async with aiofiles.open(path, "rb") as handle:
             return await handle.read()
+    except FileNotFoundError:
+        raise ValidationError(f"no such file: {path}", field="image") from None
     except OSError as exc:
         raise ValidationError(
             f"cannot read image file {path!r}: {exc.strerror}", field="image"

@@ -42,7 +42,8 @@ async def ocr_stage(
             path = outcome.key
             assert isinstance(path, Path)
             if outcome.ok and outcome.result is not None:
-                yield path, "\n".join(block.words for block in outcome.result.words_block_list)
+                blocks = outcome.result.words_block_list
+                yield path, "\n".join((block.words or "") for block in blocks)
             else:
                 logger.warning("%s: %s", path, outcome.error)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -107,4 +108,35 @@ async def test_both_and_neither_source_send_nothing(emulator: Any) -> None:
         with pytest.raises(ValidationError) as info:
             await client.web_image("data:image/png;base64,@@@@")
     assert info.value.code == "AIS.0015"
+    assert sum(emulator.stats.requests.values()) == 0
+
+
+@pytest.mark.parametrize("source", [b"", "", "data:image/png;base64,"])
+async def test_empty_image_is_reported_as_empty(emulator: Any, source: bytes | str) -> None:
+    """An empty image is refused as empty (0 bytes), not "neither given", checks on or off."""
+    async with aksk_client(emulator.url) as client:
+        for check in (True, False):
+            with pytest.raises(ValidationError, match=r"empty \(0 bytes\)") as info:
+                await client.web_image(source, check=check)
+            assert (info.value.code, info.value.field) == ("AIS.0101", "image")
+    assert sum(emulator.stats.requests.values()) == 0
+
+
+async def test_empty_file_is_reported_as_empty(emulator: Any, tmp_path: Path) -> None:
+    """An empty image file is refused as empty, naming nothing as missing."""
+    path = tmp_path / "empty.jpg"
+    path.write_bytes(b"")
+    async with aksk_client(emulator.url) as client:
+        with pytest.raises(ValidationError, match=r"empty \(0 bytes\)"):
+            await client.web_image(str(path))
+    assert sum(emulator.stats.requests.values()) == 0
+
+
+@pytest.mark.parametrize("source", ["photos/missing.jpg", "/tmp/x/nope.png"])
+async def test_missing_file_is_no_such_file(emulator: Any, source: str) -> None:
+    """A path to a missing file is "no such file: <path>", not an unrecognised format."""
+    async with aksk_client(emulator.url) as client:
+        with pytest.raises(ValidationError) as info:
+            await client.web_image(source)
+    assert (info.value.message, info.value.field) == (f"no such file: {source}", "image")
     assert sum(emulator.stats.requests.values()) == 0

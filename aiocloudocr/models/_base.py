@@ -26,7 +26,13 @@ class ResponseMeta:
 
 @attrs.frozen(kw_only=True)
 class Result:
-    """Base of every operation result: the raw ``result`` JSON and the response metadata."""
+    """Base of every operation result: the raw ``result`` JSON and the response metadata.
+
+    Parsing never fails over one field: a field the service leaves out or sends with an
+    unexpected type is ``None`` (a list field: empty), numbers sent as strings are read as
+    numbers, and a ``confidence`` mapping leaves out entries that are not numbers. ``raw``
+    always holds the answer exactly as sent.
+    """
 
     raw: Any = attrs.field(factory=dict, repr=False, eq=False)
     meta: ResponseMeta | None = attrs.field(default=None, repr=False, eq=False)
@@ -55,6 +61,18 @@ def in_range(low: float, high: float, *, integer: bool = False) -> Any:
     return check
 
 
+def finite_number(instance: object, attribute: attrs.Attribute[Any], value: Any) -> None:
+    """An attrs validator: ``None`` or any finite number (bools, NaN and infinities refused)."""
+    if value is None:
+        return
+    # NaN and the infinities have no JSON form: json.dumps would send a body the service
+    # cannot parse.
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value - value != 0:
+        raise ValidationError(
+            f"{attribute.name} must be a finite number, got {value!r}", field=attribute.name
+        )
+
+
 def one_of(*allowed: object) -> Any:
     """An attrs validator: ``None`` or one of the allowed values."""
 
@@ -78,7 +96,13 @@ def optional_bool(instance: object, attribute: attrs.Attribute[Any], value: Any)
 
 
 def exactly_one_source(image: str | None, url: str | None) -> None:
-    """Raise unless exactly one of ``image`` and ``url`` is given (AIS.0101 otherwise)."""
+    """Raise unless exactly one of ``image`` and ``url`` is given (AIS.0101 otherwise).
+
+    An empty string is not a source (the docs' examples send ``"url": ""`` beside an image),
+    but an empty ``image`` with no url is reported as what it is: an empty image.
+    """
     if bool(image) == bool(url):
+        if image == "":
+            raise ValidationError("the image is empty (0 bytes)", field="image")
         which = "both" if image else "neither"
         raise ValidationError(f"set exactly one of image and url ({which} given)", field="image")

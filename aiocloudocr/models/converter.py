@@ -3,19 +3,27 @@
 Requests unstructure to the JSON body with unset (``None``) fields left out. Results keep
 unknown response keys in their ``extra`` mapping, so fields the service adds later never
 break parsing, and top-level results keep the raw ``result`` JSON in ``raw``.
+
+Reading results is lenient: once the ``result`` is a JSON object, a missing or oddly typed
+field becomes ``None`` (or its empty default) and never raises, so a paid answer is never
+lost to one odd field (see :mod:`aiocloudocr.models._lenient`). Every field type a result
+model uses has a tolerant hook here; a type without one would fall back to cattrs' strict
+default, which the result-model tests catch.
 """
 
 from __future__ import annotations
 
 import json
 import re
+import types
 from collections.abc import Callable, Mapping
-from typing import Any, TypeVar, cast
+from typing import Any, TypeVar, Union, cast, get_args, get_origin
 
 import attrs
 import cattrs
 from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
 
+from aiocloudocr.models import _lenient
 from aiocloudocr.models._base import ResponseMeta, Result
 
 T = TypeVar("T")
@@ -41,19 +49,79 @@ def _renames(cls: type) -> dict[str, Any]:
     }
 
 
+def _as_sent(value: Any, _: Any) -> Any:
+    return value
+
+
 def _structure_with_extra(cls: type[T]) -> Callable[[Any, type[T]], T]:
     fields = attrs.fields(cast(Any, cls))
-    base = make_dict_structure_fn(cls, converter, **_renames(cls))
+    # Every field hook is tolerant, so the plain (not "detailed") generated function, which
+    # is the faster one, never meets an error to report.
+    base = make_dict_structure_fn(
+        cls,
+        converter,
+        _cattrs_detailed_validation=False,
+        extra=override(struct_hook=_as_sent),
+        **_renames(cls),
+    )
     known = frozenset(a.metadata.get("json_key", a.name) for a in fields) - _RESERVED
 
     def structure(data: Any, _: type[T]) -> T:
-        if not isinstance(data, Mapping):
+        if not _is_object(data):
             raise TypeError(f"expected a JSON object for {cls.__name__}, got {type(data).__name__}")
         picked = {key: value for key, value in data.items() if key in known}
         picked["extra"] = {key: value for key, value in data.items() if key not in known}
         return base(picked, cls)
 
     return structure
+
+
+def _is_object(value: Any) -> bool:
+    # JSON objects arrive as dicts; the Mapping ABC check is slow, so it only runs for others.
+    return type(value) is dict or isinstance(value, Mapping)
+
+
+def _optional_arg(cls: Any) -> Any:
+    """``X`` for ``X | None`` (or ``Optional[X]``), else ``None``."""
+    args = get_args(cls)
+    if get_origin(cls) not in (Union, types.UnionType) or len(args) != 2:
+        return None
+    if args[1] is type(None):
+        return args[0]
+    return args[1] if args[0] is type(None) else None
+
+
+def _is_optional_record(cls: Any) -> bool:
+    inner = _optional_arg(cls)
+    return inner is not None and _has_extra(inner)
+
+
+def _record_or_none(cls: Any) -> Callable[[Any, Any], Any]:
+    record = _optional_arg(cls)
+    structure = converter.get_structure_hook(record)
+
+    def hook(value: Any, _: Any) -> Any:
+        return structure(value, record) if _is_object(value) else None
+
+    return hook
+
+
+def _is_record_tuple(cls: Any) -> bool:
+    args = get_args(cls)
+    return get_origin(cls) is tuple and len(args) == 2 and args[1] is ... and _has_extra(args[0])
+
+
+def _records(cls: Any) -> Callable[[Any, Any], tuple[Any, ...]]:
+    record = get_args(cls)[0]
+    structure = converter.get_structure_hook(record)
+
+    def hook(value: Any, _: Any) -> tuple[Any, ...]:
+        # Items that are not objects carry nothing to read; they stay in ``raw`` only.
+        if type(value) is not list:
+            return ()
+        return tuple(structure(item, record) for item in value if _is_object(item))
+
+    return hook
 
 
 def _unstructure_without_none(cls: type[Any]) -> Callable[[Any], dict[str, Any]]:
@@ -66,19 +134,36 @@ def _unstructure_without_none(cls: type[Any]) -> Callable[[Any], dict[str, Any]]
 
 
 converter.register_structure_hook_factory(_has_extra, _structure_with_extra)
+converter.register_structure_hook_factory(_is_optional_record, _record_or_none)
+converter.register_structure_hook_factory(_is_record_tuple, _records)
 converter.register_unstructure_hook_factory(
     lambda cls: attrs.has(cls) and not _has_extra(cls), _unstructure_without_none
 )
 
-
-def _points(value: Any, _: Any) -> tuple[tuple[int, int], ...]:
-    # Text locations are the bulk of an OCR answer; cattrs' generic tuple path is several
-    # times slower for these lists of [x, y] pairs.
-    return tuple((int(x), int(y)) for x, y in value)
-
-
 _POINTS = tuple[tuple[int, int], ...]
-converter.register_structure_hook_func(lambda cls: cls == _POINTS, _points)
+# The field types of the result models (matched exactly, as their annotations resolve).
+_FIELD_HOOKS: tuple[tuple[Any, Callable[[Any, Any], Any]], ...] = (
+    (str | None, _lenient.text),
+    (float | None, _lenient.number),
+    (int | None, _lenient.whole_number),
+    (Mapping[str, float] | None, _lenient.scores),
+    (Mapping[str, Any] | None, _lenient.mapping),
+    (_POINTS, _lenient.points_or_empty),
+    (_POINTS | None, _lenient.points),
+    (tuple[str, ...] | None, _lenient.texts),
+    (tuple[float, ...] | None, _lenient.numbers),
+)
+
+
+def _is_exactly(expected: Any) -> Callable[[Any], bool]:
+    def predicate(cls: Any) -> bool:
+        return bool(cls == expected)
+
+    return predicate
+
+
+for _type, _hook in _FIELD_HOOKS:
+    converter.register_structure_hook_func(_is_exactly(_type), _hook)
 
 
 def request_body(request: Any) -> dict[str, Any]:

@@ -16,12 +16,16 @@ SIDES = ("front", "back")
 class EmiratesIdCardRequest:
     """Request body of UAE ID Card OCR. Set exactly one of ``image`` (base64) and ``url``.
 
-    ``side`` is ``front`` or ``back``; left unset, the service detects the side.
+    ``side`` is ``front`` or ``back``; left unset or empty (``""``, sent as given), the
+    service detects the side.
     """
 
     image: str | None = attrs.field(default=None, repr=False)
     url: str | None = None
-    side: str | None = attrs.field(default=None, validator=one_of(*SIDES))
+    # Seed 002, 3.2 UAE ID Card OCR, Table 3-9, side: "If this parameter is left empty or
+    # not included, the system automatically recognizes whether the image is the front or
+    # back of an ID card."
+    side: str | None = attrs.field(default=None, validator=one_of(*SIDES, ""))
 
     def __attrs_post_init__(self) -> None:
         exactly_one_source(self.image, self.url)

@@ -41,18 +41,18 @@ class I18nText:
 
 @attrs.frozen(kw_only=True)
 class BoundingBox:
-    """An object's box in pixels from the image's upper-left corner."""
+    """An object's box in pixels from the image's upper-left corner; a side not sent is None."""
 
-    width: float
-    height: float
-    top_left_x: float
-    top_left_y: float
+    width: float | None = None
+    height: float | None = None
+    top_left_x: float | None = None
+    top_left_y: float | None = None
     extra: Mapping[str, Any] = extra_field()
 
 
 @attrs.frozen(kw_only=True)
 class TagInstance:
-    """One located instance of a tagged object; ``confidence`` is 0-100."""
+    """One located instance of a tagged object; ``confidence`` is 0-100 (sent as a string)."""
 
     bounding_box: BoundingBox | None = None
     confidence: float | None = None
@@ -61,10 +61,13 @@ class TagInstance:
 
 @attrs.frozen(kw_only=True)
 class Tag:
-    """One tag. The service sends ``confidence`` (0-100) as a string; it is a float here."""
+    """One tag. The service sends ``confidence`` (0-100) as a string; it is a float here.
 
-    tag: str
-    confidence: float
+    A ``confidence`` that is not a number, or a field the service left out, is ``None``.
+    """
+
+    tag: str | None = None
+    confidence: float | None = None
     type: str | None = None
     i18n_tag: I18nText | None = None
     i18n_type: I18nText | None = None

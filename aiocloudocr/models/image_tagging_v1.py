@@ -8,7 +8,13 @@ from typing import Any
 import attrs
 
 from aiocloudocr.errors import ValidationError
-from aiocloudocr.models._base import Result, exactly_one_source, extra_field, in_range, one_of
+from aiocloudocr.models._base import (
+    Result,
+    exactly_one_source,
+    extra_field,
+    finite_number,
+    one_of,
+)
 from aiocloudocr.models.image_tagging import LANGUAGES, I18nText
 
 
@@ -29,16 +35,18 @@ class ImageTaggingV1Request:
 
     ``language`` is the tag language (service default ``zh``), ``limit`` the most tags
     returned (service default 30), ``threshold`` the lowest confidence returned (0-100,
-    service default 0).
+    service default 0; the service uses the default for a value outside 0-100).
     """
 
     image: str | None = attrs.field(default=None, repr=False)
     url: str | None = None
     language: str | None = attrs.field(default=None, validator=one_of(*LANGUAGES))
     limit: int | None = attrs.field(default=None, validator=_positive_int)
-    # The service silently falls back to its default for an out-of-range threshold, which
-    # would hide the caller's mistake: refuse it here instead.
-    threshold: float | None = attrs.field(default=None, validator=in_range(0, 100))
+    # Seed 003, 7.1.1, threshold (Float): "The value ranges from 0 to 100. If you input a
+    # value beyond the value range, the default value is used." So any number is valid and
+    # sent as given. A string or bool is not a Float, and NaN or an infinity cannot be
+    # written as JSON, so those are still refused.
+    threshold: float | None = attrs.field(default=None, validator=finite_number)
 
     def __attrs_post_init__(self) -> None:
         exactly_one_source(self.image, self.url)
@@ -48,11 +56,12 @@ class ImageTaggingV1Request:
 class ImageTaggingV1Tag:
     """One v1 tag; ``type`` is ``object``, ``scene`` or ``concept``.
 
-    ``confidence`` (0-100) is a float here; the service may send it as a string.
+    ``confidence`` (0-100) is a float here; the service may send it as a string. A
+    ``confidence`` that is not a number, or a field the service left out, is ``None``.
     """
 
-    tag: str
-    confidence: float
+    tag: str | None = None
+    confidence: float | None = None
     type: str | None = None
     i18n_tag: I18nText | None = None
     extra: Mapping[str, Any] = extra_field()

@@ -22,13 +22,16 @@ SIDES = ("front", "back")
 class ThailandIdCardRequest:
     """Request body of Thailand ID Card OCR. Set exactly one of ``image`` (base64) and ``url``.
 
-    ``side`` is ``front`` or ``back``; left unset, the service detects the side (the doc
-    treats an empty value the same way, so ``None`` stands for both).
+    ``side`` is ``front`` or ``back``; left unset or empty (``""``, sent as given), the
+    service detects the side.
     """
 
     image: str | None = attrs.field(default=None, repr=False)
     url: str | None = None
-    side: str | None = attrs.field(default=None, validator=one_of(*SIDES))
+    # Seed 001, request table, side: "If the value of this parameter is empty or not
+    # included, the system will automatically recognize whether the image is the front or
+    # back of an ID card."
+    side: str | None = attrs.field(default=None, validator=one_of(*SIDES, ""))
     return_portrait_image: bool | None = attrs.field(default=None, validator=optional_bool)
     return_portrait_location: bool | None = attrs.field(default=None, validator=optional_bool)
     return_idcard_type: bool | None = attrs.field(default=None, validator=optional_bool)

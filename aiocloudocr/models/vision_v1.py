@@ -23,7 +23,9 @@ SCALES = (3, 4)
 
 
 def _required_text(instance: object, attribute: attrs.Attribute[Any], value: Any) -> None:
-    if not isinstance(value, str) or not value:
+    if value == "":
+        raise ValidationError(f"the {attribute.name} is empty (0 bytes)", field=attribute.name)
+    if not isinstance(value, str):
         raise ValidationError(
             f"{attribute.name} is required: the base64 text of the image", field=attribute.name
         )

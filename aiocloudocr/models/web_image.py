@@ -53,9 +53,12 @@ class WebImageRequest:
 
 @attrs.frozen(kw_only=True)
 class WebImageWordsBlock:
-    """One recognised text block; ``location`` is four (x, y) vertices."""
+    """One recognised text block; ``location`` is four (x, y) vertices.
 
-    words: str
+    A field the service left out or sent oddly typed is ``None`` (``location``: empty).
+    """
+
+    words: str | None = None
     confidence: float | None = None
     location: tuple[tuple[int, int], ...] = ()
     font_list: tuple[str, ...] | None = None

@@ -34,7 +34,8 @@ IMAGE_ONLY: list[type[Any]] = [DarkEnhanceRequest, DefogRequest, SuperResolution
 BOOL_BAD = ("true", 1, 0, "yes")
 # (request type, field, values that must be refused, values that must be accepted)
 CONSTRAINED: list[tuple[type[Any], str, tuple[Any, ...], tuple[Any, ...]]] = [
-    (ThailandIdCardRequest, "side", ("FRONT", "left", "", 1), ("front", "back")),
+    # Seed 001: an empty side means "recognise the side automatically".
+    (ThailandIdCardRequest, "side", ("FRONT", "left", 1), ("front", "back", "")),
     (ThailandIdCardRequest, "return_portrait_image", BOOL_BAD, (True, False)),
     (ThailandIdCardRequest, "return_portrait_location", BOOL_BAD, (True, False)),
     (ThailandIdCardRequest, "return_idcard_type", BOOL_BAD, (True, False)),
@@ -46,10 +47,18 @@ CONSTRAINED: list[tuple[type[Any], str, tuple[Any, ...], tuple[Any, ...]]] = [
     (MyanmarIdCardRequest, "return_idcard_type", BOOL_BAD, (True, False)),
     (MyanmarIdCardRequest, "return_translation", BOOL_BAD, (True, False)),
     (PassportRequest, "country_code", ("CN", "general", "USA", ""), ("GENERAL", "CHN")),
-    (EmiratesIdCardRequest, "side", ("Front", "both", ""), ("front", "back")),
+    # Seed 002, Table 3-9: an empty side means "recognise the side automatically".
+    (EmiratesIdCardRequest, "side", ("Front", "both", 1), ("front", "back", "")),
     (BankCardRequest, "return_text_location", BOOL_BAD, (True, False)),
     (ImageTaggingV1Request, "language", ("fr", "ZH", ""), ("zh", "en")),
-    (ImageTaggingV1Request, "threshold", (-0.1, 100.5, "60", True, float("nan")), (0, 60.0, 100)),
+    # Seed 003, 7.1.1: a threshold beyond 0-100 makes the service use its default, so any
+    # finite number goes; a non-number is no Float and NaN/infinity have no JSON form.
+    (
+        ImageTaggingV1Request,
+        "threshold",
+        ("60", True, float("nan"), float("inf"), -float("inf")),
+        (0, 60.0, 100, -0.1, 100.5, 250, -1),
+    ),
     (ImageTaggingV1Request, "limit", (0, -1, 5.0, "5", True), (1, 30, 500)),
     (DarkEnhanceRequest, "brightness", (-0.01, 1.01, "0.9", False), (0, 0.9, 1)),
     (DefogRequest, "gamma", (0.05, 10.5, 0, "1.5"), (0.1, 1.5, 10)),
@@ -149,3 +158,18 @@ def test_image_is_not_in_repr() -> None:
     request = PassportRequest(image=IMAGE, url="")
     assert IMAGE not in repr(request)
     assert IMAGE not in repr(DefogRequest(image=IMAGE, gamma=2))
+
+
+@pytest.mark.parametrize("request_type", DUAL_SOURCE)
+def test_empty_image_says_so(request_type: type[Any]) -> None:
+    """An empty image with no url is reported as an empty image, not as a missing source."""
+    with pytest.raises(ValidationError, match=r"image is empty \(0 bytes\)") as caught:
+        request_type(image="")
+    assert (caught.value.field, caught.value.code) == ("image", "AIS.0101")
+
+
+@pytest.mark.parametrize("request_type", IMAGE_ONLY)
+def test_empty_image_says_so_for_image_only_requests(request_type: type[Any]) -> None:
+    """The v1 vision requests also report an empty image as empty."""
+    with pytest.raises(ValidationError, match=r"image is empty \(0 bytes\)"):
+        request_type(image="")

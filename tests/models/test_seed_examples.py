@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from aiocloudocr._responses import parse_error_body
+from aiocloudocr._answers import parse_error_body
 from aiocloudocr.models.bank_card import BankCardResult
 from aiocloudocr.models.bgm_recognition import BgmRecognitionRequest, BgmRecognitionResult
 from aiocloudocr.models.converter import parse_result, request_body

@@ -71,6 +71,8 @@ def side(body: Mapping[str, Any], image: ImageInfo) -> str:
 
 def check_side(body: Mapping[str, Any], codes: ServiceCodes) -> None:
     """``side`` is absent, empty (auto-detect) or ``front``/``back``."""
+    # Seed 001: "If the value of this parameter is empty or not included, the system will
+    # automatically recognize ..."; seed 002 (Table 3-9) says the same of the UAE ID card.
     if body.get("side") != "":
         optional_choice(body, "side", SIDES, codes.invalid)
 
