@@ -1,40 +1,67 @@
-"""The only module that talks to aiohttp; its exceptions become ours here and nowhere else."""
+"""The default transport, and the only module that talks aiohttp.
+
+aiohttp's exceptions become ours here and nowhere else. Bodies are read in chunks and
+decompressed here (not by aiohttp) so that an answer larger than the cap, compressed or not,
+is refused after reading at most about the cap, never inflated whole into memory.
+"""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
+import functools
+import zlib
+from typing import Any
 
 import aiohttp
 import attrs
-from multidict import CIMultiDictProxy
 from yarl import URL
 
-from aiocloudocr.errors import ConfigurationError, ConnectError, RequestTimeout, TransportError
+from aiocloudocr._http import HttpRequest, HttpResponse
+from aiocloudocr.errors import (
+    ConfigurationError,
+    ConnectError,
+    InvalidResponseError,
+    RequestTimeout,
+    TransportError,
+)
+
+_CHUNK = 64 * 1024
+# What we can decode ourselves; aiohttp would otherwise advertise br/zstd when installed.
+_ACCEPT_ENCODING = "gzip, deflate"
 
 
-@attrs.frozen(kw_only=True)
-class RawResponse:
-    """Status, headers and the whole body of one HTTP answer."""
+def _decoder(encoding: str) -> Any:
+    """A zlib decompressor for a Content-Encoding, or None for an identity body."""
+    name = encoding.strip().lower()
+    if name in ("", "identity"):
+        return None
+    if name in ("gzip", "x-gzip"):
+        return zlib.decompressobj(16 + zlib.MAX_WBITS)
+    if name == "deflate":
+        return zlib.decompressobj()
+    return False
 
-    status: int
-    reason: str
-    headers: CIMultiDictProxy[str]
-    body: bytes = attrs.field(repr=False)
+
+@functools.lru_cache(maxsize=256)
+def _url(text: str) -> URL:
+    return URL(text, encoded=True)
 
 
 @attrs.define
-class Transport:
-    """Sends one request over a long-lived ``aiohttp.ClientSession``.
+class AiohttpTransport:
+    """Sends requests over one long-lived ``aiohttp.ClientSession``.
 
-    The session is created lazily inside the running loop, unless the caller injected one
-    (then the caller owns it and closes it).
+    The session is created lazily inside the running loop with a connection pool of
+    ``connection_limit``, unless one is passed in (then its owner closes it).
     """
 
-    _connection_limit: int
-    _user_agent: str
+    _connection_limit: int = attrs.field(default=100, alias="connection_limit")
+    _user_agent: str = attrs.field(default="aiocloudocr", alias="user_agent")
     _session: aiohttp.ClientSession | None = attrs.field(default=None, alias="session")
     _owns_session: bool = attrs.field(default=True, init=False)
+    _timeouts: dict[tuple[float, float], aiohttp.ClientTimeout] = attrs.field(
+        factory=dict, init=False, repr=False
+    )
     closed: bool = attrs.field(default=False, init=False)
 
     def __attrs_post_init__(self) -> None:
@@ -45,6 +72,11 @@ class Transport:
         """Whether closing the transport closes the session."""
         return self._owns_session
 
+    @property
+    def session_closed(self) -> bool:
+        """Whether there is no open session behind this transport."""
+        return self._session is None or self._session.closed
+
     def _get_session(self) -> aiohttp.ClientSession:
         if self.closed:
             raise ConfigurationError("the client is closed; create a new one")
@@ -54,64 +86,111 @@ class Transport:
             )
             self._session = aiohttp.ClientSession(
                 connector=connector,
-                headers={"User-Agent": self._user_agent},
+                headers={"User-Agent": self._user_agent, "Accept-Encoding": _ACCEPT_ENCODING},
                 raise_for_status=False,
+                auto_decompress=False,
             )
         return self._session
 
-    async def send(
-        self,
-        method: str,
-        url: URL,
-        *,
-        headers: Mapping[str, str],
-        body: bytes,
-        timeout: aiohttp.ClientTimeout,
-        operation: str,
-    ) -> RawResponse:
-        """Send one request and read the whole answer; map transport failures to ours."""
+    def _timeout(self, total: float, connect: float) -> aiohttp.ClientTimeout:
+        # One object per distinct value: a bulk run uses one or two, not one per request.
+        key = (total, connect)
+        timeout = self._timeouts.get(key)
+        if timeout is None:
+            if len(self._timeouts) > 64:
+                self._timeouts.clear()
+            timeout = aiohttp.ClientTimeout(total=total, sock_connect=min(connect, total))
+            self._timeouts[key] = timeout
+        return timeout
+
+    async def send(self, request: HttpRequest) -> HttpResponse:
+        """Send one request and read its whole answer; map transport failures to ours."""
         session = self._get_session()
+        url = _url(request.url)
         try:
             async with session.request(
-                method,
+                request.method,
                 url,
-                headers=headers,
-                data=body or None,
-                timeout=timeout,
+                headers=request.headers,
+                data=request.body or None,
+                timeout=self._timeout(request.timeout, request.connect_timeout),
                 allow_redirects=False,
+                auto_decompress=False,
             ) as response:
-                data = await response.read()
-                return RawResponse(
+                body = await _read_capped(response, request.max_response_bytes)
+                return HttpResponse(
                     status=response.status,
                     reason=response.reason or "",
                     headers=response.headers,
-                    body=data,
+                    body=body,
                 )
         except (asyncio.TimeoutError, TimeoutError):
             raise RequestTimeout(
-                f"no response from {url.host} within {timeout.total:g}s", operation=operation
+                f"no response from {url.host} within {request.timeout:g}s"
             ) from None
         except aiohttp.InvalidURL as exc:
             raise ConfigurationError(f"invalid endpoint URL {exc.url!s}") from None
         except (aiohttp.ClientConnectionError, aiohttp.ClientPayloadError) as exc:
             raise ConnectError(
-                f"connection to {url.host}:{url.port} failed: {type(exc).__name__}: {exc}",
-                operation=operation,
+                f"connection to {url.host}:{url.port} failed: {type(exc).__name__}: {exc}"
             ) from exc
         except aiohttp.ClientError as exc:
             raise TransportError(
-                f"HTTP failure talking to {url.host}: {type(exc).__name__}: {exc}",
-                operation=operation,
+                f"HTTP failure talking to {url.host}: {type(exc).__name__}: {exc}"
             ) from exc
 
-    async def close(self) -> None:
+    async def aclose(self) -> None:
         """Close the session if this transport created it."""
         self.closed = True
         if self._owns_session and self._session is not None:
             await self._session.close()
         self._session = None
 
-    @property
-    def session_closed(self) -> bool:
-        """Whether there is no open session behind this transport."""
-        return self._session is None or self._session.closed
+    close = aclose
+
+
+async def _read_capped(response: aiohttp.ClientResponse, cap: int) -> bytes:
+    def too_large(detail: str) -> InvalidResponseError:
+        return InvalidResponseError(
+            f"the answer body is larger than the {cap:,}-byte cap ({detail}); raise "
+            "max_response_bytes if such answers are expected",
+            status=response.status,
+            request_id=response.headers.get("X-Request-Id"),
+        )
+
+    declared = response.content_length
+    decoder = _decoder(response.headers.get("Content-Encoding", ""))
+    if decoder is None and declared is not None and declared > cap:
+        raise too_large(f"Content-Length {declared:,}")
+    if decoder is False:
+        raise InvalidResponseError(
+            "the answer uses a Content-Encoding the client did not ask for: "
+            f"{response.headers.get('Content-Encoding')!r}",
+            status=response.status,
+        )
+    parts: list[bytes] = []
+    size = 0
+    try:
+        async for chunk in response.content.iter_chunked(_CHUNK):
+            if decoder is not None:
+                # max_length bounds what one compressed chunk may inflate to.
+                data = decoder.decompress(chunk, cap - size + 1)
+                if decoder.unconsumed_tail:
+                    raise too_large("after decompression")
+            else:
+                data = chunk
+            size += len(data)
+            if size > cap:
+                raise too_large("after decompression" if decoder is not None else "streamed")
+            parts.append(data)
+        if decoder is not None:
+            tail = decoder.flush()
+            size += len(tail)
+            if size > cap:
+                raise too_large("after decompression")
+            parts.append(tail)
+    except zlib.error as exc:
+        raise InvalidResponseError(
+            f"the compressed answer is corrupt: {exc}", status=response.status
+        ) from None
+    return parts[0] if len(parts) == 1 else b"".join(parts)

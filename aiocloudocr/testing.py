@@ -7,6 +7,16 @@ With pytest (and pytest-asyncio), enable the fixtures in your ``conftest.py``::
     async def test_reads_text(aiocloudocr_client):
         result = await aiocloudocr_client.web_image(png_bytes)
 
+For unit tests that need no server at all, :class:`MockTransport` answers every request
+from a function of yours (as ``httpx.MockTransport`` does)::
+
+    def handler(request: HttpRequest) -> HttpResponse:
+        return json_response({"result": {"words_block_count": 0, "words_block_list": []}})
+
+    async with Client(credentials, region="ap-southeast-1", project_id="p",
+                      transport=MockTransport(handler)) as client:
+        ...
+
 ``aiocloudocr_emulator`` is a running emulator per test (``.url``, ``.stats``,
 ``.inject(...)``), ``aiocloudocr_client`` a :class:`~aiocloudocr.Client` signing with the
 emulator's default key pair and project, closed after the test. Override the
@@ -21,9 +31,15 @@ from __future__ import annotations
 
 import contextlib
 import importlib.util
-from collections.abc import AsyncIterator
+import inspect
+import json
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from typing import Any
 
+import aiohttp
+from yarl import URL
+
+from aiocloudocr._http import HttpRequest, HttpResponse
 from aiocloudocr.auth.credentials import AkSkCredentials
 from aiocloudocr.client import Client
 from aiocloudocr.emulator import (
@@ -34,7 +50,71 @@ from aiocloudocr.emulator import (
     run_emulator,
 )
 
-__all__ = ["client_for", "emulated_client"]
+__all__ = [
+    "AioresponsesResponse",
+    "MockTransport",
+    "client_for",
+    "emulated_client",
+    "json_response",
+]
+
+Handler = Callable[[HttpRequest], "HttpResponse | Awaitable[HttpResponse]"]
+
+
+class MockTransport:
+    """A transport that answers each request with ``handler(request)`` (sync or async).
+
+    The handler sees the request exactly as it would go on the wire (signed headers
+    included) and may raise :class:`aiocloudocr.ConnectError` or
+    :class:`aiocloudocr.RequestTimeout` to play a network failure. Every request is kept in
+    :attr:`requests`, in order.
+    """
+
+    def __init__(self, handler: Handler) -> None:
+        self._handler = handler
+        self.requests: list[HttpRequest] = []
+
+    def __repr__(self) -> str:
+        return f"<MockTransport requests={len(self.requests)}>"
+
+    async def send(self, request: HttpRequest) -> HttpResponse:
+        """Record the request and return the handler's answer."""
+        self.requests.append(request)
+        answer = self._handler(request)
+        if inspect.isawaitable(answer):
+            answer = await answer
+        return answer
+
+    async def aclose(self) -> None:
+        """Nothing to release."""
+
+
+class _SentWriter:
+    output_size = 0
+
+
+class AioresponsesResponse(aiohttp.ClientResponse):
+    """An ``aiohttp.ClientResponse`` that aioresponses can build on aiohttp >= 3.14.
+
+    aioresponses (0.7.9 and earlier) does not pass the ``stream_writer`` argument aiohttp
+    3.14 requires (pnuckowski/aioresponses#289); pass this class as ``response_class`` of
+    each mocked answer, or as ``aioresponses_mock.add(..., response_class=...)``.
+    """
+
+    def __init__(self, method: str, url: URL, **kwargs: Any) -> None:
+        kwargs.setdefault("stream_writer", _SentWriter())
+        super().__init__(method, url, **kwargs)
+
+
+def json_response(
+    payload: Any, status: int = 200, headers: Mapping[str, str] | None = None
+) -> HttpResponse:
+    """An answer with a JSON body (for a :class:`MockTransport` handler)."""
+    return HttpResponse(
+        status=status,
+        headers={"Content-Type": "application/json", **(headers or {})},
+        body=json.dumps(payload).encode(),
+    )
 
 
 def client_for(running: RunningEmulator, **client_options: Any) -> Client:

@@ -12,7 +12,7 @@ import argparse
 import asyncio
 import json
 import time
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from types import TracebackType
 from typing import Any
 
@@ -30,15 +30,25 @@ WORDS = [
 ANSWER = json.dumps({"result": {"words_block_count": 3, "words_block_list": WORDS}}).encode()
 
 
+class CannedBody:
+    """The body stream of a canned response: one chunk."""
+
+    async def iter_chunked(self, size: int) -> AsyncIterator[bytes]:
+        """Yield the canned body."""
+        yield ANSWER
+
+
 class CannedResponse:
     """What aiohttp's response looks like to the client, answered at once."""
 
     status = 200
     reason = "OK"
     headers = CIMultiDictProxy(CIMultiDict({"X-Request-Id": "0" * 32}))
+    content_length = len(ANSWER)
+    content = CannedBody()
 
     async def read(self) -> bytes:
-        """The canned body."""
+        """The canned body (as read by clients before the streamed, capped read)."""
         return ANSWER
 
     async def __aenter__(self) -> CannedResponse:

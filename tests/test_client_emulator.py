@@ -199,7 +199,7 @@ async def test_retry_after_beyond_deadline_stops(
 
 async def test_attempts_are_bounded(emulator: Any, png: bytes, fake_sleep: FakeSleep) -> None:
     """A failure that persists is raised after max_attempts, with the count."""
-    emulator.inject("web_image", Fault(status=503, code="ModelArts.4503"), times=10)
+    emulator.inject("web_image", Fault(status=503, code="ModelArts.4403"), times=10)
     policy = RetryPolicy(max_attempts=3)
     async with aksk_client(emulator.url, sleep=fake_sleep, retry=policy) as client:
         with pytest.raises(ServerError) as info:

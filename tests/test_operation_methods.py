@@ -46,9 +46,9 @@ async def test_url_only_operation_refuses_image_data(emulator: Any) -> None:
 
 async def test_deprecated_operation_warns_once(emulator: Any) -> None:
     """A deprecated operation warns once per process, however often it is called."""
-    import aiocloudocr.client as client_module
+    import aiocloudocr._requests as requests_module
 
-    client_module._warned.discard("super_resolution")
+    requests_module._warned.discard("super_resolution")
     png = make_png(20, 20)
     async with aksk_client(emulator.url) as client:
         with (

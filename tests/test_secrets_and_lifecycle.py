@@ -100,7 +100,7 @@ async def test_unclosed_client_warns(emulator: Any, png: bytes) -> None:
     """A client garbage-collected with its session open emits a ResourceWarning."""
     client = aksk_client(emulator.url)
     await client.web_image(png)
-    session = client._transport._session
+    session = client._shared.transport._session  # type: ignore[attr-defined]
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         del client

@@ -69,7 +69,7 @@ async def test_every_retry_is_signed_afresh() -> None:
     """Each attempt carries a new X-Sdk-Date and a signature valid for it."""
     busy: tuple[int, Any, dict[str, str]] = (
         503,
-        {"error_code": "ModelArts.4503", "error_msg": "Backend service found error."},
+        {"error_code": "ModelArts.4403", "error_msg": "Backend service unavailable error."},
         {},
     )
     async with RecordingServer([busy, OK]) as server:

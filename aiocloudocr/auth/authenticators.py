@@ -21,7 +21,7 @@ class Authenticator(Protocol):
 
     @property
     def secrets(self) -> tuple[str, ...]:
-        """Secret values currently in use, scrubbed from anything shown to users."""
+        """Every secret value sent so far, scrubbed from anything shown to users."""
 
     async def authenticate(
         self,
@@ -64,18 +64,20 @@ class AkSkAuthenticator:
         headers: MutableMapping[str, str],
         body: bytes,
     ) -> None:
-        """Add X-Sdk-Date, X-Security-Token and the Authorization signature."""
+        """Add X-Sdk-Date, X-Security-Token and the signature headers."""
         headers[signer.DATE_HEADER] = sdk_date(self._clock())
         if self._credentials.security_token:
             headers[SECURITY_TOKEN_HEADER] = self._credentials.security_token
-        headers["Authorization"] = signer.sign(
-            method=method,
-            path=path,
-            query=query,
-            headers=headers,
-            body=body,
-            access_key=self._credentials.access_key,
-            secret_key=self._credentials.secret_key,
+        headers.update(
+            signer.sign_headers(
+                method=method,
+                path=path,
+                query=query,
+                headers=headers,
+                body=body,
+                access_key=self._credentials.access_key,
+                secret_key=self._credentials.secret_key,
+            )
         )
 
     def rejected(self, headers: MutableMapping[str, str]) -> bool:
@@ -113,16 +115,22 @@ class StaticTokenAuthenticator:
 
 @attrs.define
 class PasswordAuthenticator:
-    """Sends the cached IAM token; drops it when the service says it is invalid."""
+    """Sends the cached IAM token; drops it when the service says it is invalid.
+
+    Every token it has ever sent stays a secret: an answer to an old request may echo a
+    token that has been rotated since.
+    """
 
     _credentials: PasswordCredentials = attrs.field(repr=False)
     cache: TokenCache
+    _sent: dict[str, None] = attrs.field(factory=dict, init=False, repr=False)
 
     @property
     def secrets(self) -> tuple[str, ...]:
-        """The password and the current token."""
+        """The password and every token sent or cached."""
         current = self.cache.current
-        return self._credentials.secrets + ((current.value,) if current else ())
+        held = (current.value,) if current is not None and current.value not in self._sent else ()
+        return self._credentials.secrets + tuple(self._sent) + held
 
     async def authenticate(
         self,
@@ -134,7 +142,12 @@ class PasswordAuthenticator:
         body: bytes,
     ) -> None:
         """Add X-Auth-Token from the cache (fetching a token on first use or near expiry)."""
-        headers[AUTH_TOKEN_HEADER] = (await self.cache.get()).value
+        token = (await self.cache.get()).value
+        if token not in self._sent:
+            if len(self._sent) >= 64:  # a client that lives for months: keep the newest
+                del self._sent[next(iter(self._sent))]
+            self._sent[token] = None
+        headers[AUTH_TOKEN_HEADER] = token
 
     def rejected(self, headers: MutableMapping[str, str]) -> bool:
         """Forget the token that was refused so the next attempt fetches a new one."""

@@ -148,9 +148,10 @@ class EmulatorConfig:
     (spread evenly over the four transient error kinds) plus ``fault_rates[kind]``, a mapping
     of the kinds ``"5xx"`` (500 ModelArts.4505), ``"ModelArts.4402"`` (504),
     ``"ModelArts.4403"`` (503), ``"ModelArts.4502"`` (502), ``"ModelArts.4503"`` (500, the
-    service does not exist: not transient, never in the spread), ``"drop"`` (the connection is closed, no answer) and
-    ``"stall"`` (the call is held ``stall`` seconds, then answered). Dice and latency come
-    from random streams seeded with ``seed`` (``None``: unseeded). ``clock`` is the wall
+    service does not exist: not transient, never in the spread), ``"drop"`` (the connection
+    is closed, no answer) and ``"stall"`` (the call is held ``stall`` seconds, then
+    answered). Dice and latency come from random streams seeded with ``seed`` (``None``:
+    unseeded). ``clock`` is the wall
     clock for tokens, signatures and rate windows.
     """
 
