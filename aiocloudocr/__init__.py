@@ -1,7 +1,11 @@
 """aiocloudocr: an asyncio-native client for the cloud OCR and Image Recognition APIs."""
 
+from aiocloudocr._batch import BatchRun, MapStats, Outcome
+from aiocloudocr._client import Client
 from aiocloudocr._config import ClientConfig
 from aiocloudocr._http import HttpRequest, HttpResponse, Transport
+from aiocloudocr._images import ImageLimits, ImageSource
+from aiocloudocr._limiter import AdaptiveLimiter, LimiterState
 from aiocloudocr._transport import AiohttpTransport
 from aiocloudocr._version import __version__
 from aiocloudocr.auth.credentials import (
@@ -11,8 +15,6 @@ from aiocloudocr.auth.credentials import (
     TokenCredentials,
     credentials_from_env,
 )
-from aiocloudocr.batch import BatchRun, MapStats, Outcome
-from aiocloudocr.client import Client
 from aiocloudocr.errors import (
     APIError,
     AuthenticationError,
@@ -32,7 +34,6 @@ from aiocloudocr.errors import (
     URLFetchError,
     ValidationError,
 )
-from aiocloudocr.limiter import AdaptiveLimiter, LimiterState
 from aiocloudocr.models._base import ResponseMeta, Result
 from aiocloudocr.models.bank_card import BankCardRequest, BankCardResult
 from aiocloudocr.models.bgm_recognition import BgmRecognitionRequest, BgmRecognitionResult
@@ -80,6 +81,8 @@ __all__ = [
     "HttpRequest",
     "HttpResponse",
     "ImageError",
+    "ImageLimits",
+    "ImageSource",
     "ImageTaggingRequest",
     "ImageTaggingResult",
     "ImageTaggingV1Request",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, cast
 
-from aiocloudocr.images import ImageSource
+from aiocloudocr._images import ImageSource
 from aiocloudocr.models.bank_card import BankCardResult
 from aiocloudocr.models.bgm_recognition import BgmRecognitionResult
 from aiocloudocr.models.emirates_id_card import EmiratesIdCardResult

@@ -20,9 +20,9 @@ from yarl import URL
 
 from aiocloudocr._answers import REQUEST_ID_HEADER, error_for
 from aiocloudocr._http import DEFAULT_MAX_RESPONSE_BYTES, HttpRequest, HttpResponse, Transport
+from aiocloudocr._limiter import AdaptiveLimiter
 from aiocloudocr.auth.authenticators import Authenticator
 from aiocloudocr.errors import APIError, CloudOcrError, RequestTimeout, TransportError
-from aiocloudocr.limiter import AdaptiveLimiter
 from aiocloudocr.retry import TOKEN_REJECTED_CODES, RetryPolicy, full_jitter
 
 logger = logging.getLogger("aiocloudocr")

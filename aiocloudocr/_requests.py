@@ -10,8 +10,7 @@ import warnings
 from collections.abc import Mapping
 from typing import Any
 
-from aiocloudocr.errors import CloudOcrError, ConfigurationError, ValidationError
-from aiocloudocr.images import (
+from aiocloudocr._images import (
     MB,
     ImageSource,
     check_image,
@@ -19,6 +18,7 @@ from aiocloudocr.images import (
     encode_url,
     resolve_image,
 )
+from aiocloudocr.errors import CloudOcrError, ConfigurationError, ValidationError
 from aiocloudocr.models.converter import encode_body, request_body
 from aiocloudocr.operations import AnyOperation
 

@@ -15,7 +15,7 @@ from typing import Any, TextIO
 
 import attrs
 
-from aiocloudocr.batch import MapStats, Outcome
+from aiocloudocr._batch import MapStats, Outcome
 from aiocloudocr.errors import CloudOcrError, ConfigurationError
 from aiocloudocr.operations import OPERATIONS, AnyOperation
 
@@ -147,7 +147,7 @@ def run_command(args: argparse.Namespace) -> int:
 
 @contextlib.asynccontextmanager
 async def _client(args: argparse.Namespace) -> AsyncIterator[Any]:
-    from aiocloudocr.client import Client
+    from aiocloudocr._client import Client
 
     options: dict[str, Any] = {"concurrency": args.concurrency}
     if args.emulator:

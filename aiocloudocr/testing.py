@@ -39,9 +39,9 @@ from typing import Any
 import aiohttp
 from yarl import URL
 
+from aiocloudocr._client import Client
 from aiocloudocr._http import HttpRequest, HttpResponse
 from aiocloudocr.auth.credentials import AkSkCredentials
-from aiocloudocr.client import Client
 from aiocloudocr.emulator import (
     DEFAULT_KEY_PAIR,
     DEFAULT_PROJECT_ID,

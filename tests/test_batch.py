@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 
 from aiocloudocr import ConfigurationError, RetryPolicy
-from aiocloudocr.batch import MapStats, Outcome
-from aiocloudocr.checkpoint import CheckpointWriter, read_checkpoint
+from aiocloudocr._batch import MapStats, Outcome
+from aiocloudocr._checkpoint import CheckpointWriter, read_checkpoint
 from aiocloudocr.emulator import Fault
 from tests.conftest import aksk_client
 from tests.fakes import FakeSleep, make_png

@@ -10,7 +10,7 @@ import pytest
 from PIL import Image
 
 from aiocloudocr import ValidationError
-from aiocloudocr.images import MB, ImageLimits, check_image, encoded_size
+from aiocloudocr._images import MB, ImageLimits, check_image, encoded_size
 from aiocloudocr.operations import WEB_IMAGE
 from tests.conftest import aksk_client
 from tests.fakes import make_png

@@ -11,7 +11,7 @@ import pytest
 from PIL import Image
 
 from aiocloudocr import ValidationError
-from aiocloudocr.images import decode_base64, encode_url, resolve_image
+from aiocloudocr._images import decode_base64, encode_url, resolve_image
 from tests.fakes import make_png
 
 PNG = make_png(20, 20)

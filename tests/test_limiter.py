@@ -8,7 +8,7 @@ import math
 import pytest
 
 from aiocloudocr import RequestTimeout, ThrottledError
-from aiocloudocr.limiter import AdaptiveLimiter, shared_limiter
+from aiocloudocr._limiter import AdaptiveLimiter, shared_limiter
 
 
 class Clock:

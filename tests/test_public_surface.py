@@ -20,7 +20,8 @@ PUBLIC_NAMES = {
     "BgmRecognitionResult", "Client", "ClientConfig", "CloudOcrError", "ConfigurationError",
     "ConnectError", "Credentials", "DarkEnhanceRequest", "DefogRequest",
     "EmiratesIdCardRequest", "EmiratesIdCardResult", "EnhancedImageResult", "HttpRequest",
-    "HttpResponse", "ImageError", "ImageTaggingRequest", "ImageTaggingResult",
+    "HttpResponse", "ImageError", "ImageLimits", "ImageSource", "ImageTaggingRequest",
+    "ImageTaggingResult",
     "ImageTaggingV1Request", "ImageTaggingV1Result", "InvalidResponseError", "LimiterState",
     "MapStats", "MyanmarIdCardRequest", "MyanmarIdCardResult", "NO_RETRY", "NotFoundError",
     "NotSubscribedError", "OPERATIONS", "Operation", "Outcome", "PassportRequest",
@@ -101,3 +102,18 @@ def test_no_import_cycles() -> None:
     for module in sorted(graph):
         if state.get(module) is None:
             walk(module)
+
+
+def test_old_module_paths_still_work_with_a_warning() -> None:
+    """Names imported through a module that became private still resolve, with a warning."""
+    import pytest
+
+    from aiocloudocr import Outcome
+
+    with pytest.warns(DeprecationWarning, match="import it from aiocloudocr"):
+        from aiocloudocr.client import Client as OldClient
+    with pytest.warns(DeprecationWarning, match="import it from aiocloudocr"):
+        from aiocloudocr.batch import Outcome as OldOutcome
+    with pytest.warns(DeprecationWarning, match="internal now"):
+        from aiocloudocr.images import check_image  # noqa: F401
+    assert OldClient is Client and OldOutcome is Outcome

@@ -12,6 +12,7 @@ import attrs
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
+from aiocloudocr._images import MB
 from aiocloudocr.emulator._behaviours import BEHAVIOURS
 from aiocloudocr.emulator._config import DEFAULT_USER, EmulatorConfig, User
 from aiocloudocr.emulator._errors import error_response
@@ -29,7 +30,6 @@ from aiocloudocr.emulator._iam import TOKENS_PATH
 from aiocloudocr.emulator._load import LoadControl
 from aiocloudocr.emulator._projects import PROJECTS_PATH, handle_projects
 from aiocloudocr.emulator._state import IAM, EmulatorState, EmulatorStats
-from aiocloudocr.images import MB
 from aiocloudocr.operations import OPERATIONS
 
 logger = logging.getLogger(__name__)

@@ -13,6 +13,7 @@ from collections.abc import Awaitable, Callable
 import attrs
 from aiohttp import web
 
+from aiocloudocr._images import MB
 from aiocloudocr.emulator._auth import authenticate, check_project
 from aiocloudocr.emulator._behaviours import Behaviour
 from aiocloudocr.emulator._config import EmulatorConfig
@@ -34,7 +35,6 @@ from aiocloudocr.emulator._iam import (
 from aiocloudocr.emulator._load import LoadControl
 from aiocloudocr.emulator._pipeline import process
 from aiocloudocr.emulator._state import DROPPED, IAM, EmulatorState
-from aiocloudocr.images import MB
 from aiocloudocr.operations import AnyOperation
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]

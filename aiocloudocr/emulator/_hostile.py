@@ -12,9 +12,9 @@ from collections.abc import AsyncIterator, Iterable, Iterator
 
 from aiohttp import hdrs, web
 
+from aiocloudocr._images import MB
 from aiocloudocr.emulator._errors import default_message, retry_after_text
 from aiocloudocr.emulator._faults import Fault
-from aiocloudocr.images import MB
 
 JSON_TYPE = "application/json"
 ERROR_JSON_TYPE = "application/json; charset=utf-8"

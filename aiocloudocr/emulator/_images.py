@@ -16,8 +16,8 @@ import attrs
 from PIL import Image
 from yarl import URL
 
+from aiocloudocr._images import ImageLimits
 from aiocloudocr.emulator._errors import ApiError
-from aiocloudocr.images import ImageLimits
 
 URL_FETCH_TIMEOUT = 10.0
 URL_FETCH_MAX_BYTES = 10 * 1024 * 1024

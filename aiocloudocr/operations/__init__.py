@@ -6,8 +6,8 @@ the emulator and the tests all iterate over this table.
 
 from __future__ import annotations
 
+from aiocloudocr._images import MB, ImageLimits
 from aiocloudocr.errors import ConfigurationError
-from aiocloudocr.images import MB, ImageLimits
 from aiocloudocr.models.bank_card import BankCardRequest, BankCardResult
 from aiocloudocr.models.bgm_recognition import BgmRecognitionRequest, BgmRecognitionResult
 from aiocloudocr.models.emirates_id_card import EmiratesIdCardRequest, EmiratesIdCardResult

@@ -8,7 +8,7 @@ from urllib.parse import quote
 
 import attrs
 
-from aiocloudocr.images import ImageLimits
+from aiocloudocr._images import ImageLimits
 
 Service = Literal["ocr", "image"]
 RequestT = TypeVar("RequestT")

@@ -11,6 +11,7 @@ from typing import Any
 import aiohttp
 import pytest
 
+from aiocloudocr._images import MB
 from aiocloudocr.emulator import EmulatorConfig, Fault, RunningEmulator, run_emulator
 from aiocloudocr.emulator._hostile import (
     FILLER_HEAD,
@@ -19,7 +20,6 @@ from aiocloudocr.emulator._hostile import (
     filler_chunks,
     gzip_filler,
 )
-from aiocloudocr.images import MB
 from tests.emulator.emulator_testkit import FakeClock, b64, iam_body, op_path, png, post
 
 BODY = {"image": b64(png())}

@@ -8,10 +8,10 @@ import aiohttp
 import pytest
 from PIL import Image
 
+from aiocloudocr._images import ImageLimits
 from aiocloudocr.emulator import EmulatorConfig, RunningEmulator, run_emulator
 from aiocloudocr.emulator._errors import ApiError
 from aiocloudocr.emulator._images import TAGGING_CODES, inspect_image
-from aiocloudocr.images import ImageLimits
 from tests.emulator.emulator_testkit import FakeClock, b64, encode, op_path, png, post
 
 PNG = b64(png())

@@ -13,6 +13,7 @@ from typing import Any
 
 import attrs
 
+from aiocloudocr._images import ImageLimits
 from aiocloudocr.emulator._behaviours import (
     bank_card,
     bgm_recognition,
@@ -33,7 +34,6 @@ from aiocloudocr.emulator._images import (
     ImageInfo,
     ServiceCodes,
 )
-from aiocloudocr.images import ImageLimits
 
 Check = Callable[[Mapping[str, Any], ServiceCodes], None]
 

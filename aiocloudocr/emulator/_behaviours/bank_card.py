@@ -6,10 +6,10 @@ import random
 from collections.abc import Mapping
 from typing import Any
 
+from aiocloudocr._images import MB, ImageLimits
 from aiocloudocr.emulator._behaviours import _cards
 from aiocloudocr.emulator._behaviours._fields import optional_bool
 from aiocloudocr.emulator._images import ImageInfo, ServiceCodes
-from aiocloudocr.images import MB, ImageLimits
 
 # "Only images in JPG, PNG, BMP, or TIFF format": JPG is Pillow's JPEG.
 LIMITS = ImageLimits(

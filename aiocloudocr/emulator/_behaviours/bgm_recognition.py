@@ -8,9 +8,9 @@ from typing import Any
 
 from yarl import URL
 
+from aiocloudocr._images import MB
 from aiocloudocr.emulator._errors import ApiError
 from aiocloudocr.emulator._images import ServiceCodes
-from aiocloudocr.images import MB
 
 MAX_BYTES = 65 * MB
 """The documented maximum size of the video."""

@@ -6,9 +6,9 @@ import random
 from collections.abc import Mapping
 from typing import Any
 
+from aiocloudocr._images import MB, ImageLimits
 from aiocloudocr.emulator._behaviours._fields import optional_choice, optional_number
 from aiocloudocr.emulator._images import ImageInfo, ServiceCodes
-from aiocloudocr.images import MB, ImageLimits
 
 # "The image resolution of the narrow sides must be greater than 1 pixels, and that of the
 # wide sides cannot exceed 4,096 pixels": taken literally, a side needs at least 2 px.

@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from aiocloudocr._images import MB, ImageLimits
 from aiocloudocr.emulator._behaviours._fields import optional_choice, optional_number
 from aiocloudocr.emulator._behaviours.image_tagging import LANGUAGES, candidates
 from aiocloudocr.emulator._errors import ApiError
 from aiocloudocr.emulator._images import ImageInfo, ServiceCodes
-from aiocloudocr.images import MB, ImageLimits
 
 # "The narrow sides must be greater than 15 pixels, ... the wide sides cannot exceed 4096".
 LIMITS = ImageLimits(

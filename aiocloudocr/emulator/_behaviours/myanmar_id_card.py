@@ -6,10 +6,10 @@ import random
 from collections.abc import Mapping
 from typing import Any
 
+from aiocloudocr._images import MB, ImageLimits
 from aiocloudocr.emulator._behaviours import _cards
 from aiocloudocr.emulator._behaviours._fields import optional_bool
 from aiocloudocr.emulator._images import ImageInfo, ServiceCodes
-from aiocloudocr.images import MB, ImageLimits
 
 LIMITS = ImageLimits(
     formats=frozenset({"JPEG", "PNG", "BMP", "TIFF"}), min_side=15, max_side=8192, max_bytes=10 * MB

@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from aiocloudocr._images import MB, ImageLimits
 from aiocloudocr.emulator._behaviours import _cards
 from aiocloudocr.emulator._behaviours._fields import optional_choice
 from aiocloudocr.emulator._images import ImageInfo, ServiceCodes
-from aiocloudocr.images import MB, ImageLimits
 
 # Passports alone are limited to 4,096 px per side.
 LIMITS = ImageLimits(

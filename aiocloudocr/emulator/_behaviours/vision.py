@@ -16,10 +16,10 @@ from typing import Any
 import attrs
 from PIL import Image, ImageOps
 
+from aiocloudocr._images import MB, ImageLimits
 from aiocloudocr.emulator._behaviours._fields import optional_bool, optional_choice, optional_number
 from aiocloudocr.emulator._errors import ApiError
 from aiocloudocr.emulator._images import ImageInfo, ServiceCodes
-from aiocloudocr.images import MB, ImageLimits
 
 # No pixel bounds are documented; the emulator bounds the pixels it decodes or writes so
 # that one request cannot take gigabytes (AIS.0205: "resolution exceeds the upper limit").

@@ -6,9 +6,9 @@ import random
 from collections.abc import Mapping
 from typing import Any
 
+from aiocloudocr._images import MB, ImageLimits
 from aiocloudocr.emulator._behaviours._fields import optional_bool, optional_choices
 from aiocloudocr.emulator._images import ImageInfo, ServiceCodes
-from aiocloudocr.images import MB, ImageLimits
 
 # JPG, JPEG, PNG, BMP, TIFF, TGA, WebP, ICO, PCX or GIF; 15-8,192 px per side; 10 MB.
 LIMITS = ImageLimits(

@@ -1,0 +1,307 @@
+"""Bulk fan-out: many inputs through one operation, bounded memory, checkpoints, progress."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import time
+from collections.abc import (
+    AsyncGenerator,
+    AsyncIterable,
+    AsyncIterator,
+    Callable,
+    Hashable,
+    Iterable,
+    Mapping,
+)
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar
+
+import attrs
+
+from aiocloudocr._checkpoint import CheckpointWriter, key_to_json, read_checkpoint
+from aiocloudocr.errors import APIError, CloudOcrError, ConfigurationError
+from aiocloudocr.operations import AnyOperation
+from aiocloudocr.retry import RetryPolicy
+
+if TYPE_CHECKING:
+    from aiocloudocr._client import Client
+
+ResultT = TypeVar("ResultT")
+Status = Literal["ok", "failed"]
+
+
+@attrs.frozen(kw_only=True)
+class Outcome(Generic[ResultT]):
+    """What became of one input: its key, and either the result or the error."""
+
+    key: Hashable
+    index: int
+    status: Status
+    result: ResultT | None = None
+    error: BaseException | None = None
+    attempts: int = 0
+    latency: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        """Whether the input succeeded."""
+        return self.status == "ok"
+
+    def record(self) -> dict[str, Any]:
+        """The JSON-ready checkpoint line for this outcome."""
+        line: dict[str, Any] = {
+            "key": key_to_json(self.key),
+            "status": self.status,
+            "attempts": self.attempts,
+            "latency": round(self.latency, 6),
+        }
+        if self.result is not None:
+            meta = getattr(self.result, "meta", None)
+            line["request_id"] = getattr(meta, "request_id", None)
+            line["result"] = getattr(self.result, "raw", None)
+        if self.error is not None:
+            line["error"] = error_record(self.error)
+        return line
+
+
+def error_record(error: BaseException) -> dict[str, Any]:
+    """A JSON-ready description of an error (already free of secrets)."""
+    return {
+        "type": type(error).__name__,
+        "code": getattr(error, "code", None),
+        "message": getattr(error, "message", None) or str(error),
+        "status": getattr(error, "status", None),
+        "request_id": getattr(error, "request_id", None),
+    }
+
+
+@attrs.define
+class MapStats:
+    """Live counters of a bulk run, handed to the progress callback."""
+
+    total: int | None = None
+    submitted: int = 0
+    done: int = 0
+    ok: int = 0
+    failed: int = 0
+    skipped: int = 0
+    retries: int = 0
+    held: int = 0
+    max_held: int = 0
+    started: float = attrs.field(factory=time.monotonic)
+
+    @property
+    def elapsed(self) -> float:
+        """Seconds since the run started."""
+        return time.monotonic() - self.started
+
+
+ProgressCallback = Callable[[MapStats, "Outcome[Any]"], None]
+
+
+def input_key(index: int, source: Any) -> tuple[Hashable, Any]:
+    """Split an input into (key, source): paths and URLs are their own keys, else the index.
+
+    An explicit ``(key, source)`` pair keeps its key.
+    """
+    if isinstance(source, tuple) and len(source) == 2:
+        return source[0], source[1]
+    if isinstance(source, os.PathLike):
+        return os.fspath(source), source
+    if isinstance(source, str) and len(source) < 1024:
+        return source, source
+    return index, source
+
+
+async def _aiter(inputs: Iterable[Any] | AsyncIterable[Any]) -> AsyncIterator[Any]:
+    if isinstance(inputs, AsyncIterable):
+        async for item in inputs:
+            yield item
+    else:
+        for item in inputs:
+            yield item
+
+
+@attrs.define
+class BatchRun:
+    """One bulk run; iterate it (``async for``) to drive it and receive outcomes."""
+
+    client: Client
+    operation: AnyOperation
+    inputs: Iterable[Any] | AsyncIterable[Any]
+    fields: Mapping[str, Any]
+    concurrency: int
+    ordered: bool = False
+    item_timeout: float | None = None
+    progress: ProgressCallback | None = None
+    checkpoint: Path | None = None
+    retry_failed: bool = False
+    check: bool = True
+    total: int | None = None
+    stats: MapStats = attrs.field(init=False)
+    _iterator: AsyncGenerator[Outcome[Any], None] | None = attrs.field(default=None, init=False)
+    _started: bool = attrs.field(default=False, init=False)
+
+    def __attrs_post_init__(self) -> None:
+        if self.concurrency < 1:
+            raise ConfigurationError(f"concurrency must be at least 1, got {self.concurrency}")
+        self.stats = MapStats(total=self.total)
+
+    def _policy(self) -> RetryPolicy | None:
+        if self.item_timeout is None:
+            return None
+        return attrs.evolve(self.client.retry_policy, deadline=self.item_timeout)
+
+    async def _process(self, index: int, key: Hashable, source: Any) -> Outcome[Any]:
+        started = time.monotonic()
+        try:
+            if isinstance(source, self.operation.request_type):
+                result = await self.client.call(
+                    self.operation, source, retry=self._policy(), check=self.check
+                )
+            else:
+                result = await self.client._run(
+                    self.operation,
+                    source,
+                    None,
+                    dict(self.fields),
+                    check=self.check,
+                    retry=self._policy(),
+                )
+        except (CloudOcrError, OSError, ValueError, TypeError) as error:
+            # One bad input never stops the run; it becomes a failed outcome.
+            attempts = (
+                error.attempts if isinstance(error, APIError) else getattr(error, "attempts", 0)
+            )
+            return Outcome(key=key, index=index, status="failed", error=error,
+                           attempts=attempts, latency=time.monotonic() - started)  # fmt: skip
+        meta = getattr(result, "meta", None)
+        return Outcome(key=key, index=index, status="ok", result=result,
+                       attempts=getattr(meta, "attempts", 1),
+                       latency=time.monotonic() - started)  # fmt: skip
+
+    def __aiter__(self) -> AsyncGenerator[Outcome[Any], None]:
+        if self._started:
+            raise RuntimeError("a bulk run can be iterated once; call client.map() again")
+        self._started = True
+        # No reference to the generator is kept here: a run abandoned by `break` must be
+        # finalised as soon as the loop drops it, not when the cycle collector gets to it.
+        return self._run()
+
+    async def __aenter__(self) -> AsyncIterator[Outcome[Any]]:
+        self._iterator = self.__aiter__()
+        return self._iterator
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        # Deterministic cleanup: cancel what is still in flight and release the checkpoint
+        # now, rather than whenever the event loop finalises an abandoned generator.
+        if self._iterator is not None:
+            iterator, self._iterator = self._iterator, None
+            await iterator.aclose()
+
+    async def _run(self) -> AsyncGenerator[Outcome[Any], None]:
+        writer = CheckpointWriter(self.checkpoint) if self.checkpoint is not None else None
+        if writer is not None:
+            await writer.open()  # lock first, so the read sees every earlier run's lines
+        try:
+            done = self._done_keys(writer)
+            async with contextlib.aclosing(self._pipeline(writer, done)) as outcomes:
+                async for outcome in outcomes:
+                    yield outcome
+        finally:
+            if writer is not None:
+                await writer.close()
+
+    def _done_keys(self, writer: CheckpointWriter | None) -> set[Any]:
+        if writer is None:
+            return set()
+        return {
+            key
+            for key, record in read_checkpoint(writer.path).items()
+            if record["status"] == "ok" or not self.retry_failed
+        }
+
+    async def _pipeline(
+        self, writer: CheckpointWriter | None, done_keys: set[Any]
+    ) -> AsyncGenerator[Outcome[Any], None]:
+        window = asyncio.Semaphore(2 * self.concurrency)
+        # Work items carry a submission number: ordered output follows it, which skips the
+        # gaps left by inputs a checkpoint says are done.
+        work: asyncio.Queue[tuple[int, int, Hashable, Any] | None] = asyncio.Queue(self.concurrency)
+        results: asyncio.Queue[tuple[int, Outcome[Any]] | BaseException | None] = asyncio.Queue()
+        stats = self.stats
+
+        async def produce() -> None:
+            index = -1
+            try:
+                async for item in _aiter(self.inputs):
+                    index += 1
+                    key, source = input_key(index, item)
+                    if key_to_json(key) in done_keys:
+                        stats.skipped += 1
+                        continue
+                    await window.acquire()
+                    stats.held += 1
+                    stats.max_held = max(stats.max_held, stats.held)
+                    await work.put((stats.submitted, index, key, source))
+                    stats.submitted += 1
+            except Exception as error:  # the input iterable itself failed: end the run with it
+                results.put_nowait(error)
+                return
+            for _ in range(self.concurrency):
+                await work.put(None)
+
+        async def consume() -> None:
+            try:
+                while (item := await work.get()) is not None:
+                    seq, index, key, source = item
+                    outcome = await self._process(index, key, source)
+                    if writer is not None:
+                        # Written as soon as it completes, not when the caller gets to it: a
+                        # run stopped early (or killed) keeps every result it has paid for.
+                        await writer.write(outcome.record())
+                    results.put_nowait((seq, outcome))
+            except Exception as error:  # e.g. the checkpoint disk is full: end the run with it
+                results.put_nowait(error)
+                return
+            results.put_nowait(None)
+
+        producer = asyncio.ensure_future(produce())
+        workers = [asyncio.ensure_future(consume()) for _ in range(self.concurrency)]
+        finished = 0
+        pending: dict[int, Outcome[Any]] = {}
+        next_seq = 0
+        try:
+            while finished < len(workers):
+                got = await results.get()
+                if got is None:
+                    finished += 1
+                    continue
+                if isinstance(got, BaseException):
+                    raise got
+                seq, outcome = got
+                stats.done += 1
+                stats.ok += outcome.ok
+                stats.failed += not outcome.ok
+                stats.retries += max(outcome.attempts - 1, 0)
+                if self.progress is not None:
+                    self.progress(stats, outcome)
+                if not self.ordered:
+                    stats.held -= 1
+                    window.release()
+                    yield outcome
+                    continue
+                pending[seq] = outcome
+                while next_seq in pending:
+                    ready = pending.pop(next_seq)
+                    next_seq += 1
+                    stats.held -= 1
+                    window.release()
+                    yield ready
+        finally:
+            producer.cancel()
+            for worker in workers:
+                worker.cancel()
+            await asyncio.gather(producer, *workers, return_exceptions=True)

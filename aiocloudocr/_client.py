@@ -1,0 +1,362 @@
+"""The client: one per application, shared by every task that calls the service."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import time
+import warnings
+from collections.abc import AsyncIterable, Awaitable, Callable, Iterable, Mapping
+from pathlib import Path
+from typing import Any, TypeVar, overload
+
+import attrs
+from yarl import URL
+
+from aiocloudocr._answers import result_for
+from aiocloudocr._batch import BatchRun, ProgressCallback
+from aiocloudocr._config import ClientConfig, options_from_env
+from aiocloudocr._http import Transport
+from aiocloudocr._images import ImageSource
+from aiocloudocr._limiter import AdaptiveLimiter, shared_limiter
+from aiocloudocr._methods import OperationMethods
+from aiocloudocr._pipeline import Call
+from aiocloudocr._requests import body_of_request, body_of_source, check_fields, warn_deprecated
+from aiocloudocr._session import Session
+from aiocloudocr._transport import AiohttpTransport
+from aiocloudocr.auth.credentials import AkSkCredentials, Credentials, credentials_from_env
+from aiocloudocr.auth.token_cache import TokenCache
+from aiocloudocr.errors import ConfigurationError
+from aiocloudocr.models._base import ResponseMeta
+from aiocloudocr.operations import AnyOperation, Operation, get_operation
+from aiocloudocr.regions import ServiceName
+from aiocloudocr.retry import RetryPolicy
+
+RequestT = TypeVar("RequestT")
+ResultT = TypeVar("ResultT")
+
+JSON_CONTENT_TYPE = "application/json;charset=utf-8"
+# Options with_options() can change without new credentials state.
+_CONFIG_FIELDS = frozenset(a.name for a in attrs.fields(ClientConfig))
+
+
+class Client(OperationMethods):
+    """Asyncio client for the OCR and Image Recognition APIs.
+
+    Create one per application and share it: it holds one connection pool, one token cache
+    and one concurrency bound. Use ``async with Client(...) as client`` or call
+    :meth:`aclose` when done. ``transport`` replaces the HTTP layer (for example with
+    :class:`aiocloudocr.testing.MockTransport`); ``session`` lends an aiohttp session instead.
+    """
+
+    def __init__(
+        self,
+        credentials: Credentials | None = None,
+        *,
+        region: str | None = None,
+        project_id: str | None = None,
+        endpoint: str | None = None,
+        endpoints: Mapping[str, str] | None = None,
+        enterprise_project_id: str | None = None,
+        concurrency: int = 64,
+        timeout: float = 60.0,
+        connect_timeout: float = 10.0,
+        retry: RetryPolicy | None = None,
+        session: Any = None,
+        transport: Transport | None = None,
+        clock: Callable[[], float] = time.time,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        user_agent: str | None = None,
+        adaptive: bool = True,
+        rate_limit: tuple[int, float] | None = None,
+        headers: Mapping[str, str] | None = None,
+        max_response_bytes: int | None = None,
+    ) -> None:
+        config = ClientConfig.build(
+            credentials_from_env() if credentials is None else credentials,
+            region=region, endpoint=endpoint, endpoints=endpoints, project_id=project_id,
+            user_agent=user_agent, retry=retry, headers=headers,
+            enterprise_project_id=enterprise_project_id, concurrency=concurrency,
+            timeout=timeout, connect_timeout=connect_timeout, adaptive=adaptive,
+            rate_limit=rate_limit,
+            **({} if max_response_bytes is None else {"max_response_bytes": max_response_bytes}),
+        )  # fmt: skip
+        if transport is not None and session is not None:
+            raise ConfigurationError("pass transport= or session=, not both")
+        owns = transport is None
+        if transport is None:
+            transport = AiohttpTransport(
+                connection_limit=config.concurrency, user_agent=config.user_agent, session=session
+            )
+        shared = Session.open(config, transport, owns_transport=owns, clock=clock, sleep=sleep)
+        self._setup(config, shared, limiters={})
+
+    def _setup(
+        self, config: ClientConfig, shared: Session, limiters: dict[str, AdaptiveLimiter]
+    ) -> None:
+        self._config, self._shared, self._limiters = config, shared, limiters
+        wire, self._preparing = shared.slots_for(config.concurrency)
+        self._pipeline = shared.pipeline(config, shared.authenticator(config), wire)
+        self._base_headers = {"Content-Type": JSON_CONTENT_TYPE, **config.headers}
+        if config.enterprise_project_id:
+            self._base_headers["Enterprise-Project-Id"] = config.enterprise_project_id
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None, **options: Any) -> Client:
+        """Build a client from environment variables (credentials, region, endpoint, project).
+
+        Reads the credentials as :func:`credentials_from_env` does, the region from
+        ``HUAWEICLOUD_SDK_REGION`` (or ``CLOUD_SDK_REGION``, ``AIOCLOUDOCR_REGION``), an
+        endpoint for every service from ``AIOCLOUDOCR_ENDPOINT``, the IAM endpoint from
+        ``HUAWEICLOUD_SDK_IAM_ENDPOINT`` and the project id from
+        ``HUAWEICLOUD_SDK_PROJECT_ID``. Keyword options override what the environment says.
+        """
+        return cls(**options_from_env(os.environ if environ is None else environ, options))
+
+    def with_options(self, **changes: Any) -> Client:
+        """A client with some options changed that shares this one's connections, token
+        cache, project id and limiters (``timeout=``, ``retry=``, ``headers=``, ...).
+
+        Closing either closes the shared connections; close the original only.
+        """
+        unknown = sorted(set(changes) - _CONFIG_FIELDS)
+        if unknown or "credentials" in changes or "endpoints" in changes:
+            raise ConfigurationError(
+                f"with_options cannot change {', '.join(unknown) or 'credentials or endpoints'}; "
+                "create a new Client for other credentials or endpoints"
+            )
+        config = attrs.evolve(self._config, **changes)
+        clone = object.__new__(type(self))
+        clone._setup(config, self._shared, self._limiters)
+        return clone
+
+    @property
+    def config(self) -> ClientConfig:
+        """The client's resolved configuration (frozen)."""
+        return self._config
+
+    def __repr__(self) -> str:
+        config = self._config
+        kind = type(config.credentials).__name__
+        where = config.region or ", ".join(f"{k}={v}" for k, v in config.endpoints.items())
+        state = "closed" if self._shared.closed else "open"
+        return (
+            f"<aiocloudocr.Client {kind} {where} project_id={self._shared.project_id!r} "
+            f"concurrency={config.concurrency} {state}>"
+        )
+
+    async def __aenter__(self) -> Client:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        """Close the connections (unless the transport or session was lent by the caller)."""
+        await self._shared.aclose()
+
+    def __del__(self) -> None:
+        shared = getattr(self, "_shared", None)
+        transport = getattr(shared, "transport", None)
+        if (
+            isinstance(transport, AiohttpTransport)
+            and transport.owns_session
+            and not transport.session_closed
+        ):
+            warnings.warn(
+                "aiocloudocr.Client was garbage-collected unclosed; use 'async with' or aclose()",
+                ResourceWarning,
+                stacklevel=2,
+            )
+
+    @property
+    def region(self) -> str | None:
+        """The region, when one was given."""
+        return self._config.region
+
+    @property
+    def enterprise_project_id(self) -> str | None:
+        """The enterprise project id sent with every request, if any."""
+        return self._config.enterprise_project_id
+
+    @property
+    def credentials(self) -> Credentials:
+        """The credentials in use (their repr masks secrets)."""
+        return self._config.credentials
+
+    @property
+    def concurrency(self) -> int:
+        """The most requests on the wire at once."""
+        return self._config.concurrency
+
+    @property
+    def retry_policy(self) -> RetryPolicy:
+        """The retry policy calls use unless they pass their own."""
+        return self._config.retry
+
+    @property
+    def token_cache(self) -> TokenCache | None:
+        """The IAM token cache when using password credentials."""
+        return self._shared.token_cache
+
+    def endpoint(self, service: ServiceName) -> URL:
+        """The base URL used for ``service``."""
+        return self._config.endpoint(service)
+
+    def limiter(self, service: ServiceName = "ocr") -> AdaptiveLimiter | None:
+        """The adaptive limiter for ``service`` (shared in-process by clients with the same
+        credential, endpoint and project), or None with ``adaptive=False``.
+
+        Its ``state()`` shows the current rate, concurrency and throttle counts.
+        """
+        if not self._config.adaptive:
+            return None
+        limiter = self._limiters.get(service)
+        if limiter is None:
+            config = self._config
+            key = (config.identity(), str(config.endpoint(service)), self._shared.project_id)
+            limiter = shared_limiter(key, config.concurrency, sleep=self._shared.sleep)
+            if config.rate_limit is not None:
+                limiter.assume_rate(*config.rate_limit)
+            self._limiters[service] = limiter
+        return limiter
+
+    async def project_id(self) -> str:
+        """The project id for request paths (for a project-name token: read from the token)."""
+        return await self._shared.resolve_project_id(self._config)
+
+    @overload
+    async def call(
+        self,
+        operation: Operation[RequestT, ResultT],
+        request: RequestT,
+        *,
+        timeout: float | None = ...,
+        retry: RetryPolicy | None = ...,
+        check: bool = ...,
+    ) -> ResultT: ...
+
+    @overload
+    async def call(
+        self,
+        operation: str,
+        request: Any,
+        *,
+        timeout: float | None = ...,
+        retry: RetryPolicy | None = ...,
+        check: bool = ...,
+    ) -> Any: ...
+
+    async def call(
+        self,
+        operation: AnyOperation | str,
+        request: Any,
+        *,
+        timeout: float | None = None,
+        retry: RetryPolicy | None = None,
+        check: bool = True,
+    ) -> Any:
+        """Send ``request`` to ``operation`` (an Operation or its name) and return its result.
+
+        With ``check`` (the default) an ``image`` the operation's documented limits reject
+        raises :class:`ValidationError` and nothing is sent.
+        """
+        op = get_operation(operation) if isinstance(operation, str) else operation
+        body = body_of_request(op, request, check=check)
+        return await self._send(op, body, timeout=timeout, retry=retry)
+
+    async def _run(
+        self,
+        op: AnyOperation,
+        image: ImageSource | None,
+        url: str | None,
+        fields: dict[str, Any],
+        *,
+        check: bool = True,
+        timeout: float | None = None,
+        retry: RetryPolicy | None = None,
+    ) -> Any:
+        """Build the operation's request from an image source and typed fields, then send it."""
+        # Reading and encoding happen before a wire slot is free; bounding them keeps a
+        # gather of thousands of calls from holding thousands of encoded images at once.
+        async with self._preparing:
+            body = await body_of_source(op, image, url, fields, check=check)
+            return await self._send(op, body, timeout=timeout, retry=retry)
+
+    async def _send(
+        self, op: AnyOperation, body: bytes, *, timeout: float | None, retry: RetryPolicy | None
+    ) -> Any:
+        if op.deprecated:
+            warn_deprecated(op)
+        project_id = await self.project_id() if op.needs_project_id else self._shared.project_id
+        headers = self._base_headers
+        if project_id and isinstance(self._config.credentials, AkSkCredentials):
+            headers = {**headers, "X-Project-Id": project_id}
+        call = Call(
+            operation=op.name,
+            service=op.service,
+            method=op.method,
+            endpoint=self._config.endpoint(op.service),
+            path=op.render_path(project_id),
+            body=body,
+            headers=headers,
+            limiter=self.limiter(op.service),
+        )
+        delivery = await self._pipeline.send(call, policy=retry, timeout=timeout)
+        meta = ResponseMeta(
+            request_id=delivery.request_id,
+            status=delivery.response.status,
+            attempts=delivery.attempts,
+            elapsed=delivery.elapsed,
+        )
+        return result_for(
+            result_type=op.result_type,
+            body=delivery.response.body,
+            meta=meta,
+            operation=op.name,
+            service=op.service,
+        )
+
+    def map(
+        self,
+        operation: AnyOperation | str,
+        inputs: Iterable[Any] | AsyncIterable[Any],
+        *,
+        concurrency: int | None = None,
+        ordered: bool = False,
+        item_timeout: float | None = None,
+        progress: ProgressCallback | None = None,
+        checkpoint: str | os.PathLike[str] | None = None,
+        retry_failed: bool = False,
+        check: bool = True,
+        total: int | None = None,
+        **fields: Any,
+    ) -> BatchRun:
+        """Run ``operation`` over many inputs; ``async for outcome in client.map(...)``.
+
+        ``inputs`` is a sync or async iterable of anything the operation accepts (paths,
+        bytes, URLs, file objects, request objects, or ``(key, source)`` pairs), read lazily:
+        at most ``2 * concurrency`` inputs are held at once. Every input yields exactly one
+        :class:`Outcome` (completion order, or input order with ``ordered=True``); a bad
+        input becomes a failed outcome and the run goes on. ``fields`` are the operation's
+        request fields, applied to every input. With ``checkpoint`` each outcome is appended
+        to a JSON Lines file as it completes, and a re-run skips the inputs it records as done
+        (failed ones too, unless ``retry_failed``). ``item_timeout`` bounds each input's time,
+        retries included.
+        """
+        op = get_operation(operation) if isinstance(operation, str) else operation
+        check_fields(op, fields)
+        return BatchRun(
+            client=self,
+            operation=op,
+            inputs=inputs,
+            fields=fields,
+            concurrency=concurrency or self._config.concurrency,
+            ordered=ordered,
+            item_timeout=item_timeout,
+            progress=progress,
+            checkpoint=None if checkpoint is None else Path(checkpoint),
+            retry_failed=retry_failed,
+            check=check,
+            total=total,
+        )

@@ -1,0 +1,273 @@
+"""Adaptive throttling shared by every client that uses one credential, endpoint and project.
+
+Two mechanisms, both driven by what the service answers:
+
+* a **rate** (token bucket with a burst of one, i.e. evenly spaced sends): unknown until the
+  service throttles with APIG.0308, whose message states ``limit:XX,time:...``; the rate is
+  then set just under that limit and afterwards probed upward slowly, never past the stated
+  limit. A later throttle while pacing (other processes may share the quota) cuts the rate
+  multiplicatively;
+* a **concurrency** limit (AIMD): halved when the service answers ModelArts.4401 (too many
+  concurrent requests), raised by one per window of successes, up to the client's own bound.
+
+Bursts of throttled answers that were already in flight count as one event, so the limits do
+not collapse when a whole wave of requests is refused at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import time
+import weakref
+from collections.abc import Awaitable, Callable, Hashable
+
+import attrs
+
+from aiocloudocr.errors import ConfigurationError, RequestTimeout, ThrottledError
+
+_PAST_DEADLINE = "the limiter would have waited past the call's deadline {what}"
+# However often a shared quota throttles, pacing never drops below this share of the stated
+# rate: repeated multiplicative cuts would otherwise reach a zero rate (and divide by it).
+_MIN_RATE_SHARE = 0.01
+
+
+def _expire(waiter: asyncio.Future[None]) -> None:
+    if not waiter.done():
+        waiter.set_exception(RequestTimeout(_PAST_DEADLINE.format(what="for a concurrency slot")))
+
+
+@attrs.frozen(kw_only=True)
+class LimiterState:
+    """A snapshot of a limiter: current rate (requests/s, None = unpaced), concurrency, counts."""
+
+    rate: float | None
+    stated_rate: float | None
+    concurrency: int
+    max_concurrency: int
+    in_flight: int
+    throttles: int
+    rate_throttles: int
+    concurrency_throttles: int
+
+
+@attrs.define
+class AdaptiveLimiter:
+    """Paces and bounds requests from what the service says; see the module docstring."""
+
+    max_concurrency: int
+    headroom: float = 0.97
+    decrease: float = 0.7
+    probe_step: float = 0.02
+    _monotonic: Callable[[], float] = time.monotonic
+    _sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
+    # A Retry-After beyond this is nonsense and parks nothing (as in RetryPolicy).
+    max_retry_after: float = 86400.0
+    _rate: float | None = attrs.field(default=None, init=False)
+    _stated_rate: float | None = attrs.field(default=None, init=False)
+    _next_send: float = attrs.field(default=0.0, init=False)
+    _last_rate_cut: float = attrs.field(default=float("-inf"), init=False)
+    _last_reset: float = attrs.field(default=float("-inf"), init=False)
+    _last_probe: float = attrs.field(default=0.0, init=False)
+    _limit: float = attrs.field(init=False)
+    _last_concurrency_cut: float = attrs.field(default=float("-inf"), init=False)
+    _in_flight: int = attrs.field(default=0, init=False)
+    _waiters: list[asyncio.Future[None]] = attrs.field(factory=list, init=False)
+    _rate_throttles: int = attrs.field(default=0, init=False)
+    _concurrency_throttles: int = attrs.field(default=0, init=False)
+
+    def __attrs_post_init__(self) -> None:
+        self._limit = float(self.max_concurrency)
+
+    def __repr__(self) -> str:
+        s = self.state()
+        rate = "unpaced" if s.rate is None else f"{s.rate:.2f}/s"
+        return (
+            f"<AdaptiveLimiter rate={rate} concurrency={s.concurrency}/{s.max_concurrency} "
+            f"throttles={s.throttles}>"
+        )
+
+    def state(self) -> LimiterState:
+        """The limiter's current state."""
+        return LimiterState(
+            rate=self._rate,
+            stated_rate=self._stated_rate,
+            concurrency=int(self._limit),
+            max_concurrency=self.max_concurrency,
+            in_flight=self._in_flight,
+            throttles=self._rate_throttles + self._concurrency_throttles,
+            rate_throttles=self._rate_throttles,
+            concurrency_throttles=self._concurrency_throttles,
+        )
+
+    def raise_ceiling(self, max_concurrency: int) -> None:
+        """Let a client with a higher bound share this limiter without capping it lower."""
+        if max_concurrency > self.max_concurrency:
+            self.max_concurrency = max_concurrency
+
+    async def acquire(self, *, deadline: float | None = None) -> None:
+        """Wait for a concurrency slot, then for this request's turn under the rate.
+
+        ``deadline`` is a value of the limiter's monotonic clock: when waiting for a slot or
+        for the turn would pass it, :class:`~aiocloudocr.errors.RequestTimeout` is raised
+        instead, holding no slot and leaving the turn to the next request.
+        """
+        while self._in_flight >= int(self._limit):
+            await self._wait_for_slot(deadline)
+        self._in_flight += 1
+        rate = self._rate
+        if rate is None:
+            return  # unpaced: the fast path
+        now = self._monotonic()
+        turn = max(now, self._next_send)
+        if turn <= now:
+            self._next_send = now + 1.0 / rate
+            return  # paced, and it is this request's turn already
+        if deadline is not None and turn >= deadline:
+            self._release_slot()
+            raise RequestTimeout(_PAST_DEADLINE.format(what="for its turn under the rate"))
+        self._next_send = turn + 1.0 / rate
+        try:
+            await self._sleep(turn - now)
+        except BaseException:
+            self._release_slot()
+            raise
+
+    async def _wait_for_slot(self, deadline: float | None) -> None:
+        remaining = None if deadline is None else deadline - self._monotonic()
+        if remaining is not None and remaining <= 0.0:
+            raise RequestTimeout(_PAST_DEADLINE.format(what="for a concurrency slot"))
+        loop = asyncio.get_running_loop()
+        waiter = loop.create_future()
+        # The loop's timer, not the injected sleep: slots come free in real time, and a fake
+        # sleep that returns at once would expire every wait.
+        timer = None if remaining is None else loop.call_later(remaining, _expire, waiter)
+        self._waiters.append(waiter)
+        try:
+            await waiter
+        except BaseException:
+            if waiter in self._waiters:
+                self._waiters.remove(waiter)
+            elif waiter.done() and not waiter.cancelled() and waiter.exception() is None:
+                # Woken, then cancelled before taking the slot: pass the wake on.
+                self._wake()
+            raise
+        finally:
+            if timer is not None:
+                timer.cancel()
+
+    def release(self, error: BaseException | None) -> None:
+        """Record how a request ended and free its slot; never raises, whatever ``error`` says."""
+        self._release_slot()
+        now = self._monotonic()
+        if isinstance(error, ThrottledError):
+            stated = error.rate_limit
+            if stated is None:
+                # ModelArts.4401, or a 429 that names no (sane) limit: fewer requests at once
+                # lowers the rate too, and needs no guess at a number.
+                self._on_concurrency_throttle(now)
+            else:
+                self._on_rate_throttle(stated, now, self._sane_retry_after(error.retry_after))
+        elif error is None:
+            self._on_success(now)
+
+    def _sane_retry_after(self, retry_after: object) -> float | None:
+        # A Retry-After that is not finite, not positive or beyond max_retry_after is nonsense:
+        # parking every send for it would hang the client.
+        if (
+            isinstance(retry_after, (int, float))
+            and math.isfinite(retry_after)
+            and 0.0 < retry_after <= self.max_retry_after
+        ):
+            return float(retry_after)
+        return None
+
+    def _release_slot(self) -> None:
+        self._in_flight -= 1
+        self._wake()
+
+    def assume_rate(self, limit: int, window: float) -> None:
+        """Pace under a known quota (``limit`` requests per ``window`` s) from the start."""
+        if not (limit > 0 and window > 0 and math.isfinite(limit / window)):
+            raise ConfigurationError(
+                f"a quota needs a positive limit and window, got {limit!r} per {window!r} s"
+            )
+        self._stated_rate = limit / window
+        self._rate = self._stated_rate * self.headroom
+
+    def _on_rate_throttle(
+        self, stated: tuple[int, float], now: float, retry_after: float | None
+    ) -> None:
+        self._rate_throttles += 1
+        limit, window = stated
+        self._stated_rate = limit / window
+        if retry_after is not None:
+            # The window is still full: sending before it drains only earns more refusals.
+            # Parked until then and no longer: a later Retry-After does not add to this one.
+            self._next_send = max(self._next_send, now + retry_after)
+        if now - self._last_rate_cut < min(window, 5.0):
+            return  # part of a wave already answered
+        target = self._stated_rate * self.headroom
+        if self._rate is None or (self._rate >= target * 0.999 and not self._recent_reset(now)):
+            # First throttle, or a stray one while pacing at the target (window edges):
+            # go (back) to just under the stated limit.
+            self._rate = target
+            self._last_reset = now
+        else:
+            # Throttled again at or under the target: someone else shares the quota.
+            floor = self._stated_rate * _MIN_RATE_SHARE
+            self._rate = max(min(self._rate * self.decrease, target), floor)
+            self._last_reset = float("-inf")
+        self._last_rate_cut = self._last_probe = now
+        self._next_send = max(self._next_send, now + 1.0 / self._rate)
+
+    def _recent_reset(self, now: float) -> bool:
+        return now - self._last_reset < 10.0
+
+    def _on_concurrency_throttle(self, now: float) -> None:
+        self._concurrency_throttles += 1
+        if now - self._last_concurrency_cut < 1.0:
+            return
+        self._last_concurrency_cut = now
+        self._limit = max(1.0, float(int(self._limit) // 2))
+
+    def _on_success(self, now: float) -> None:
+        if self._limit < self.max_concurrency:
+            # Additive increase: about one more slot per window of successful requests.
+            step = 1.0 / int(self._limit)
+            self._limit = min(float(self.max_concurrency), self._limit + step)
+            self._wake()
+        if self._rate is not None and now - self._last_probe >= 1.0:
+            self._last_probe = now
+            stated = self._stated_rate
+            ceiling = stated * self.headroom if stated is not None else float("inf")
+            self._rate = min(self._rate * (1.0 + self.probe_step), ceiling)
+
+    def _wake(self) -> None:
+        # Woken waiters re-check the limit themselves, so waking one too many is harmless.
+        free = int(self._limit) - self._in_flight
+        while free > 0 and self._waiters:
+            waiter = self._waiters.pop(0)
+            if not waiter.done():
+                waiter.set_result(None)
+                free -= 1
+
+
+_SHARED: weakref.WeakValueDictionary[Hashable, AdaptiveLimiter] = weakref.WeakValueDictionary()
+
+
+def shared_limiter(
+    key: Hashable,
+    max_concurrency: int,
+    *,
+    monotonic: Callable[[], float] = time.monotonic,
+    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+) -> AdaptiveLimiter:
+    """The process-wide limiter for ``key`` (credential, endpoint, project), made on first use."""
+    limiter = _SHARED.get(key)
+    if limiter is None:
+        limiter = AdaptiveLimiter(max_concurrency=max_concurrency, monotonic=monotonic, sleep=sleep)
+        _SHARED[key] = limiter
+    else:
+        limiter.raise_ceiling(max_concurrency)
+    return limiter
