@@ -21,7 +21,14 @@ from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar
 import attrs
 
 from aiocloudocr._checkpoint import CheckpointWriter, key_to_json, read_checkpoint
-from aiocloudocr.errors import APIError, CloudOcrError, ConfigurationError
+from aiocloudocr.errors import (
+    APIError,
+    CloudOcrError,
+    ConfigurationError,
+    RunAbortedError,
+    is_final,
+    is_systemic,
+)
 from aiocloudocr.operations import AnyOperation
 from aiocloudocr.retry import RetryPolicy
 
@@ -49,11 +56,19 @@ class Outcome(Generic[ResultT]):
         """Whether the input succeeded."""
         return self.status == "ok"
 
+    @property
+    def final(self) -> bool:
+        """Whether sending this input again would end the same way (see ``errors.is_final``):
+        true for successes and the input's own faults, false for systemic or transient
+        failures, which a resumed run tries again."""
+        return self.error is None or is_final(self.error)
+
     def record(self) -> dict[str, Any]:
         """The JSON-ready checkpoint line for this outcome."""
         line: dict[str, Any] = {
             "key": key_to_json(self.key),
             "status": self.status,
+            "final": self.final,
             "attempts": self.attempts,
             "latency": round(self.latency, 6),
         }
@@ -220,7 +235,7 @@ class BatchRun:
         return {
             key
             for key, record in read_checkpoint(writer.path).items()
-            if record["status"] == "ok" or not self.retry_failed
+            if record["status"] == "ok" or (not self.retry_failed and _recorded_final(record))
         }
 
     async def _pipeline(
@@ -232,6 +247,8 @@ class BatchRun:
         work: asyncio.Queue[tuple[int, int, Hashable, Any] | None] = asyncio.Queue(self.concurrency)
         results: asyncio.Queue[tuple[int, Outcome[Any]] | BaseException | None] = asyncio.Queue()
         stats = self.stats
+        # The first error that no other input can avoid: set, no worker starts another input.
+        stop: list[BaseException] = []
 
         async def produce() -> None:
             index = -1
@@ -243,6 +260,8 @@ class BatchRun:
                         stats.skipped += 1
                         continue
                     await window.acquire()
+                    if stop:
+                        return
                     stats.held += 1
                     stats.max_held = max(stats.max_held, stats.held)
                     await work.put((stats.submitted, index, key, source))
@@ -255,9 +274,12 @@ class BatchRun:
 
         async def consume() -> None:
             try:
-                while (item := await work.get()) is not None:
+                while not stop and (item := await work.get()) is not None:
                     seq, index, key, source = item
                     outcome = await self._process(index, key, source)
+                    if outcome.error is not None and is_systemic(outcome.error) and not stop:
+                        stop.append(outcome.error)
+                        halt()
                     if writer is not None:
                         # Written as soon as it completes, not when the caller gets to it: a
                         # run stopped early (or killed) keeps every result it has paid for.
@@ -267,6 +289,17 @@ class BatchRun:
                 results.put_nowait(error)
                 return
             results.put_nowait(None)
+
+        def halt() -> None:
+            # Inputs queued but not started are dropped (a resumed run does them); idle
+            # workers are woken to leave; busy ones finish the input in hand.
+            producer.cancel()
+            while not work.empty():
+                if work.get_nowait() is not None:
+                    stats.held -= 1
+                    stats.submitted -= 1
+            for _ in workers:
+                work.put_nowait(None)
 
         producer = asyncio.ensure_future(produce())
         workers = [asyncio.ensure_future(consume()) for _ in range(self.concurrency)]
@@ -288,7 +321,7 @@ class BatchRun:
                 stats.retries += max(outcome.attempts - 1, 0)
                 if self.progress is not None:
                     self.progress(stats, outcome)
-                if not self.ordered:
+                if not self.ordered or stop:
                     stats.held -= 1
                     window.release()
                     yield outcome
@@ -300,8 +333,45 @@ class BatchRun:
                     stats.held -= 1
                     window.release()
                     yield ready
+            for seq in sorted(pending):  # gaps left by inputs dropped at a stop
+                yield pending.pop(seq)
+            if stop:
+                raise RunAbortedError(abort_message(stop[0]), cause=stop[0], done=stats.done)
         finally:
             producer.cancel()
             for worker in workers:
                 worker.cancel()
             await asyncio.gather(producer, *workers, return_exceptions=True)
+
+
+# Exception types whose failures are the input's own (checkpoints written before the "final"
+# field existed are read with this).
+_FINAL_TYPES = frozenset({"ValidationError", "BadRequestError", "ImageError", "URLFetchError"})
+
+
+def _recorded_final(record: Mapping[str, Any]) -> bool:
+    final = record.get("final")
+    if isinstance(final, bool):
+        return final
+    error = record.get("error")
+    return isinstance(error, Mapping) and error.get("type") in _FINAL_TYPES
+
+
+_REMEDY = {
+    "AuthenticationError": "the credentials were refused: check the access key and secret "
+    "key (or the password, domain and project), and that the key is enabled",
+    "NotSubscribedError": "the API is not subscribed for this account and region: subscribe "
+    "to it in the console, in the region you call",
+    "PermissionDeniedError": "the account may not call this API: check its permissions, "
+    "whether it is frozen or restricted, and its balance",
+    "NotFoundError": "the API was not found: check the region (or endpoint) and the project id",
+}
+
+
+def abort_message(error: BaseException) -> str:
+    """What stopped a bulk run and what to fix, in one line."""
+    kind = next((name for cls in type(error).__mro__ if (name := cls.__name__) in _REMEDY), None)
+    what = str(error)
+    if kind is None:
+        return f"the run stopped: {what}"
+    return f"the run stopped: {_REMEDY[kind]} ({what})"

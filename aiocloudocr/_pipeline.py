@@ -19,10 +19,17 @@ from tenacity import AsyncRetrying, RetryCallState, retry_if_exception
 from yarl import URL
 
 from aiocloudocr._answers import REQUEST_ID_HEADER, error_for
+from aiocloudocr._gate import Gate
 from aiocloudocr._http import DEFAULT_MAX_RESPONSE_BYTES, HttpRequest, HttpResponse, Transport
 from aiocloudocr._limiter import AdaptiveLimiter
 from aiocloudocr.auth.authenticators import Authenticator
-from aiocloudocr.errors import APIError, CloudOcrError, RequestTimeout, TransportError
+from aiocloudocr.errors import (
+    APIError,
+    AuthenticationError,
+    CloudOcrError,
+    RequestTimeout,
+    TransportError,
+)
 from aiocloudocr.retry import TOKEN_REJECTED_CODES, RetryPolicy, full_jitter
 
 logger = logging.getLogger("aiocloudocr")
@@ -100,6 +107,7 @@ class Pipeline:
     _monotonic: Callable[[], float] = time.monotonic
     _clock: Callable[[], float] = time.time
     _rand: Callable[[], float] = full_jitter
+    _gate: Gate | None = attrs.field(default=None, alias="gate")
 
     def _secrets(self) -> tuple[str, ...]:
         return self._auth.secrets if self._auth is not None else ()
@@ -108,6 +116,24 @@ class Pipeline:
         self, call: Call, *, policy: RetryPolicy | None = None, timeout: float | None = None
     ) -> Delivery:
         """Send ``call`` until it succeeds or the policy gives up; raise the last error."""
+        gate = self._gate if call.authenticate else None
+        if gate is not None and not gate.is_open(call.operation):
+            return await self._send_through_gate(gate, call, policy, timeout)
+        return await self._send(call, policy, timeout)
+
+    async def _send_through_gate(
+        self, gate: Gate, call: Call, policy: RetryPolicy | None, timeout: float | None
+    ) -> Delivery:
+        probe = await gate.enter(call.operation)
+        try:
+            return await self._send(call, policy, timeout)
+        finally:
+            if probe:
+                gate.leave(call.operation)
+
+    async def _send(
+        self, call: Call, policy: RetryPolicy | None, timeout: float | None
+    ) -> Delivery:
         policy = policy or self.policy
         started = self._monotonic()
         deadline = None if policy.deadline is None else started + policy.deadline
@@ -185,6 +211,10 @@ class Pipeline:
             own = getattr(error, "operation", call.operation) == call.operation
             if isinstance(error, (APIError, TransportError)) and own:
                 error.attempts = attempts
+            if isinstance(error, AuthenticationError) and self._gate is not None:
+                # Refused for good (a token refresh did not help; an IAM login failed; a key
+                # revoked mid-run): remembered, so no other call sends with it.
+                self._gate.record(call.operation, error)
             raise
         return Delivery(response=response, attempts=attempts, elapsed=self._monotonic() - started)
 
@@ -219,6 +249,7 @@ class Pipeline:
                 if self._semaphore is not None:
                     self._semaphore.release()
             if 200 <= response.status < 300:
+                self._learn(call, None)
                 return response
             error = error_for(
                 status=response.status,
@@ -238,11 +269,20 @@ class Pipeline:
             if limiter is not None:
                 limiter.release(outcome)
         self._log(call, attempt, response, error.code)
+        if not isinstance(error, AuthenticationError):
+            # An authentication refusal is learnt when the call ends: a token refresh may
+            # still turn it around.
+            self._learn(call, error)
         token_refused = error.code in TOKEN_REJECTED_CODES or response.status == 401
         auth = self._auth if call.authenticate else None
         if token_refused and auth is not None and auth.rejected(headers):
             raise _RetryWithFreshCredentials(error)
         raise error
+
+    def _learn(self, call: Call, error: APIError | None) -> None:
+        gate = self._gate
+        if gate is not None and call.authenticate and not gate.is_open(call.operation):
+            gate.record(call.operation, error)
 
     async def _signed_headers(self, call: Call) -> dict[str, str]:
         # Signed (or given its token) only now, with the wire slot in hand: a long wait in

@@ -9,6 +9,7 @@ from collections.abc import Awaitable, Callable
 import attrs
 
 from aiocloudocr._config import ClientConfig
+from aiocloudocr._gate import Gate
 from aiocloudocr._http import Transport
 from aiocloudocr._iam import IamClient
 from aiocloudocr._pipeline import Pipeline
@@ -35,6 +36,7 @@ class Session:
     token_cache: TokenCache | None = attrs.field(default=None, init=False)
     project_id: str | None = None
     closed: bool = False
+    gate: Gate = attrs.field(factory=Gate)
     _project_lookup: asyncio.Lock = attrs.field(factory=asyncio.Lock, init=False)
     # Per concurrency bound: a with_options() client with the same bound shares them, so
     # cloning never doubles what goes on the wire.
@@ -89,11 +91,12 @@ class Session:
     def pipeline(
         self, config: ClientConfig, auth: Authenticator | None, slots: asyncio.Semaphore | None
     ) -> Pipeline:
-        """A pipeline over this session's transport with ``config``'s timeouts and policy."""
+        """A pipeline over this session's transport with ``config``'s timeouts and policy;
+        with ``slots`` (the client's own pipeline) behind the session's gate."""
         return Pipeline(
             self.transport, auth, config.retry, slots=slots, timeout=config.timeout,
             connect_timeout=config.connect_timeout, max_response_bytes=config.max_response_bytes,
-            sleep=self.sleep, clock=self.clock,
+            sleep=self.sleep, clock=self.clock, gate=None if slots is None else self.gate,
         )  # fmt: skip
 
     async def resolve_project_id(self, config: ClientConfig) -> str:

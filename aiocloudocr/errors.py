@@ -27,12 +27,15 @@ __all__ = [
     "NotSubscribedError",
     "PermissionDeniedError",
     "RequestTimeout",
+    "RunAbortedError",
     "ServerError",
     "ThrottledError",
     "TransportError",
     "URLFetchError",
     "ValidationError",
     "error_class_for",
+    "is_final",
+    "is_systemic",
 ]
 
 
@@ -405,3 +408,45 @@ def error_class_for(status: int, code: str | None, service: str | None = None) -
     if status in _BY_STATUS:
         return _BY_STATUS[status]
     return ServerError if status >= 500 else BadRequestError
+
+
+class RunAbortedError(CloudOcrError):
+    """A bulk run stopped early: an error that no other input can avoid (``cause``).
+
+    Raised by ``client.map`` once the requests already in flight have finished (their
+    outcomes were yielded and checkpointed); no further request was sent. ``message`` says
+    what to fix; ``done`` counts the outcomes yielded before the stop.
+    """
+
+    def __init__(self, message: str, *, cause: BaseException, done: int = 0) -> None:
+        super().__init__(message)
+        self.message = message
+        self.cause = cause
+        self.done = done
+
+    def __str__(self) -> str:
+        return self.message
+
+
+def is_systemic(error: BaseException) -> bool:
+    """Whether ``error`` is no input's fault and would fail every other input too.
+
+    Credentials refused, permission denied, the API not subscribed or not found (wrong
+    region, project or endpoint), and configuration errors. Throttling, service failures and
+    transport errors are transient; image and field errors belong to one input.
+    """
+    return isinstance(
+        error, (AuthenticationError, PermissionDeniedError, NotFoundError, ConfigurationError)
+    )
+
+
+def is_final(error: BaseException) -> bool:
+    """Whether an input that failed with ``error`` would fail the same way if sent again.
+
+    True for the input's own faults (a bad image or field, caught before sending or answered
+    by the service, and URLs the service could not fetch); False for systemic errors and for
+    transient ones that outlasted the retries, which a resumed run tries again.
+    """
+    if is_systemic(error):
+        return False
+    return isinstance(error, (ValidationError, BadRequestError))
