@@ -6,6 +6,8 @@ the emulator and the tests all iterate over this table.
 
 from __future__ import annotations
 
+import difflib
+
 from aiocloudocr._images import MB, ImageLimits
 from aiocloudocr.errors import ConfigurationError
 from aiocloudocr.models.bank_card import BankCardRequest, BankCardResult
@@ -77,6 +79,7 @@ IMAGE_TAGGING: Operation[ImageTaggingRequest, ImageTaggingResult] = Operation(
         # The Image error table's codes for the tagging APIs (the OCR defaults do not apply).
         format_code="AIS.0502",
         size_code="AIS.0504",
+        damaged_code="AIS.0503",  # seed 003 l.1052 "The image is damaged."
     ),
     summary="Tag scenes, objects and concepts in natural images.",
 )
@@ -156,6 +159,7 @@ IMAGE_TAGGING_V1: Operation[ImageTaggingV1Request, ImageTaggingV1Result] = Opera
         max_bytes=10 * MB,
         format_code="AIS.0502",
         size_code="AIS.0504",
+        damaged_code="AIS.0503",  # seed 003 l.1052 "The image is damaged."
     ),
     deprecated=True,
     summary="Tag scenes, objects and concepts (deprecated v1; use image_tagging).",
@@ -175,6 +179,7 @@ def _vision_limits(formats: frozenset[str]) -> ImageLimits:
         max_bytes=10 * MB,
         format_code="AIS.0202",
         size_code="AIS.0205",
+        damaged_code="AIS.0201",  # 003 l.1042, the 02xx series has no "damaged": see ImageLimits
     )
 
 
@@ -244,9 +249,13 @@ OPERATIONS: dict[str, AnyOperation] = {
 
 
 def get_operation(name: str) -> AnyOperation:
-    """Return the operation registered under ``name``."""
+    """Return the operation registered under ``name``; ``-`` and ``_`` are alike, so the
+    endpoint's own path name (``web-image``) works too."""
+    canonical = name.replace("-", "_")
     try:
-        return OPERATIONS[name]
+        return OPERATIONS[canonical]
     except KeyError:
+        close = difflib.get_close_matches(canonical, OPERATIONS, n=3, cutoff=0.6)
+        hint = f" (did you mean {' or '.join(close)}?)" if close else ""
         known = ", ".join(sorted(OPERATIONS))
-        raise ConfigurationError(f"unknown operation {name!r}; known: {known}") from None
+        raise ConfigurationError(f"unknown operation {name!r}{hint}; known: {known}") from None
