@@ -71,6 +71,7 @@ class Client(OperationMethods):
         rate_limit: tuple[int, float] | None = None,
         headers: Mapping[str, str] | None = None,
         max_response_bytes: int | None = None,
+        initial_concurrency: int = 8,
     ) -> None:
         config = ClientConfig.build(
             credentials_from_env() if credentials is None else credentials,
@@ -78,7 +79,7 @@ class Client(OperationMethods):
             user_agent=user_agent, retry=retry, headers=headers,
             enterprise_project_id=enterprise_project_id, concurrency=concurrency,
             timeout=timeout, connect_timeout=connect_timeout, adaptive=adaptive,
-            rate_limit=rate_limit,
+            rate_limit=rate_limit, initial_concurrency=initial_concurrency,
             **({} if max_response_bytes is None else {"max_response_bytes": max_response_bytes}),
         )  # fmt: skip
         if transport is not None and session is not None:
@@ -215,7 +216,12 @@ class Client(OperationMethods):
         if limiter is None:
             config = self._config
             key = (config.identity(), str(config.endpoint(service)), self._shared.project_id)
-            limiter = shared_limiter(key, config.concurrency, sleep=self._shared.sleep)
+            limiter = shared_limiter(
+                key,
+                config.concurrency,
+                sleep=self._shared.sleep,
+                initial_concurrency=config.initial_concurrency,
+            )
             if config.rate_limit is not None:
                 limiter.assume_rate(*config.rate_limit)
             self._limiters[service] = limiter

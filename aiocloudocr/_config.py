@@ -53,6 +53,8 @@ class ClientConfig:
 
     ``endpoints`` maps each service (``ocr``, ``image``, ``iam``) to its base URL; a service
     with no endpoint is absent. ``headers`` are sent with every request (and signed).
+    ``initial_concurrency`` is where the adaptive limiter starts while the quota is unknown
+    (see :class:`~aiocloudocr.AdaptiveLimiter`); ``concurrency`` turns the slow start off.
     """
 
     credentials: Credentials
@@ -69,6 +71,7 @@ class ClientConfig:
     adaptive: bool = True
     rate_limit: tuple[int, float] | None = None
     max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES
+    initial_concurrency: int = 8
 
     @classmethod
     def build(
@@ -140,6 +143,10 @@ class ClientConfig:
             raise ConfigurationError(f"concurrency must be at least 1, got {self.concurrency}")
         _positive("timeout", self.timeout)
         _positive("connect_timeout", self.connect_timeout)
+        if self.initial_concurrency < 1:
+            raise ConfigurationError(
+                f"initial_concurrency must be at least 1, got {self.initial_concurrency}"
+            )
         if self.max_response_bytes < 1:
             raise ConfigurationError("max_response_bytes must be at least 1")
         if self.rate_limit is not None:

@@ -9,6 +9,15 @@ Two mechanisms, both driven by what the service answers:
   multiplicatively;
 * a **concurrency** limit (AIMD): halved when the service answers ModelArts.4401 (too many
   concurrent requests), raised by one per window of successes, up to the client's own bound.
+  It starts small (``initial_concurrency``) while the quota is unknown and grows as TCP's
+  slow start does, by one per success (doubling per round trip), but never faster than
+  doubling every ``slow_start_doubling`` seconds (a fast service answers in a millisecond,
+  and per-answer growth alone would reach any bound before a quota could say no), and for as
+  long as answers come back about as fast as the fastest seen (the service is not queueing
+  them); answers that slow down (queueing), or any throttle, end the slow start. So a run
+  against a quota it does not know meets it with a handful of requests in flight, not the
+  whole bound, while a run against a slow but unlimited service reaches its bound in a few
+  round trips.
 
 Bursts of throttled answers that were already in flight count as one event, so the limits do
 not collapse when a whole wave of requests is refused at once.
@@ -49,6 +58,7 @@ class LimiterState:
     throttles: int
     rate_throttles: int
     concurrency_throttles: int
+    slow_start: bool = False
 
 
 @attrs.define
@@ -63,6 +73,15 @@ class AdaptiveLimiter:
     _sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
     # A Retry-After beyond this is nonsense and parks nothing (as in RetryPolicy).
     max_retry_after: float = 86400.0
+    # None: start at max_concurrency (no slow start).
+    initial_concurrency: int | None = None
+    # An answer slower than this many times the fastest seen says the service is queueing.
+    queueing_factor: float = 2.0
+    slow_start_doubling: float = 0.1
+    _slow_start_since: float | None = attrs.field(default=None, init=False)
+    _slow_start: bool = attrs.field(default=False, init=False)
+    _fastest: float = attrs.field(default=float("inf"), init=False)
+    _slow_answers: int = attrs.field(default=0, init=False)
     _rate: float | None = attrs.field(default=None, init=False)
     _stated_rate: float | None = attrs.field(default=None, init=False)
     _next_send: float = attrs.field(default=0.0, init=False)
@@ -78,6 +97,10 @@ class AdaptiveLimiter:
 
     def __attrs_post_init__(self) -> None:
         self._limit = float(self.max_concurrency)
+        start = self.initial_concurrency
+        if start is not None and 1 <= start < self.max_concurrency:
+            self._limit = float(start)
+            self._slow_start = True
 
     def __repr__(self) -> str:
         s = self.state()
@@ -98,6 +121,7 @@ class AdaptiveLimiter:
             throttles=self._rate_throttles + self._concurrency_throttles,
             rate_throttles=self._rate_throttles,
             concurrency_throttles=self._concurrency_throttles,
+            slow_start=self._slow_start,
         )
 
     def raise_ceiling(self, max_concurrency: int) -> None:
@@ -156,10 +180,14 @@ class AdaptiveLimiter:
             if timer is not None:
                 timer.cancel()
 
-    def release(self, error: BaseException | None) -> None:
-        """Record how a request ended and free its slot; never raises, whatever ``error`` says."""
+    def release(self, error: BaseException | None, latency: float | None = None) -> None:
+        """Record how a request ended (and how long its answer took) and free its slot;
+        never raises, whatever ``error`` says."""
         self._release_slot()
         now = self._monotonic()
+        if self._slow_start and error is None and latency is not None:
+            self._slow_start_step(latency, now)
+            return
         if isinstance(error, ThrottledError):
             stated = error.rate_limit
             if stated is None:
@@ -194,11 +222,15 @@ class AdaptiveLimiter:
             )
         self._stated_rate = limit / window
         self._rate = self._stated_rate * self.headroom
+        if self._slow_start:  # the quota is known: nothing to discover
+            self._slow_start = False
+            self._limit = float(self.max_concurrency)
 
     def _on_rate_throttle(
         self, stated: tuple[int, float], now: float, retry_after: float | None
     ) -> None:
         self._rate_throttles += 1
+        self._slow_start = False
         limit, window = stated
         self._stated_rate = limit / window
         if retry_after is not None:
@@ -226,10 +258,32 @@ class AdaptiveLimiter:
 
     def _on_concurrency_throttle(self, now: float) -> None:
         self._concurrency_throttles += 1
+        self._slow_start = False
         if now - self._last_concurrency_cut < 1.0:
             return
         self._last_concurrency_cut = now
         self._limit = max(1.0, float(int(self._limit) // 2))
+
+    def _slow_start_step(self, latency: float, now: float) -> None:
+        if self._slow_start_since is None:
+            self._slow_start_since = now - latency
+        if latency < self._fastest:
+            self._fastest = latency
+        if latency > self.queueing_factor * self._fastest:
+            # Three slow answers in a row: queueing, not jitter; grow additively from here.
+            self._slow_answers += 1
+            if self._slow_answers >= 3:
+                self._slow_start = False
+            return
+        self._slow_answers = 0
+        assert self.initial_concurrency is not None
+        doublings = min((now - self._slow_start_since) / self.slow_start_doubling, 32.0)
+        ceiling = self.initial_concurrency * 2.0**doublings
+        self._limit = max(self._limit, min(self._limit + 1.0, ceiling))
+        if self._limit >= self.max_concurrency:
+            self._limit = float(self.max_concurrency)
+            self._slow_start = False
+        self._wake()
 
     def _on_success(self, now: float) -> None:
         if self._limit < self.max_concurrency:
@@ -262,11 +316,17 @@ def shared_limiter(
     *,
     monotonic: Callable[[], float] = time.monotonic,
     sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    initial_concurrency: int | None = None,
 ) -> AdaptiveLimiter:
     """The process-wide limiter for ``key`` (credential, endpoint, project), made on first use."""
     limiter = _SHARED.get(key)
     if limiter is None:
-        limiter = AdaptiveLimiter(max_concurrency=max_concurrency, monotonic=monotonic, sleep=sleep)
+        limiter = AdaptiveLimiter(
+            max_concurrency=max_concurrency,
+            monotonic=monotonic,
+            sleep=sleep,
+            initial_concurrency=initial_concurrency,
+        )
         _SHARED[key] = limiter
     else:
         limiter.raise_ceiling(max_concurrency)

@@ -239,12 +239,15 @@ class Pipeline:
         if limiter is not None:
             await limiter.acquire(deadline=deadline)
         outcome: BaseException | None = None
+        latency: float | None = None
         headers: dict[str, str] = {}
         try:
             await self._acquire_slot(call, deadline)
             try:
                 headers = await self._signed_headers(call)
+                sent = self._monotonic()
                 response = await self._exchange(call, headers, attempt, deadline, timeout)
+                latency = self._monotonic() - sent
             finally:
                 if self._semaphore is not None:
                     self._semaphore.release()
@@ -267,7 +270,7 @@ class Pipeline:
             raise
         finally:
             if limiter is not None:
-                limiter.release(outcome)
+                limiter.release(outcome, latency)
         self._log(call, attempt, response, error.code)
         if not isinstance(error, AuthenticationError):
             # An authentication refusal is learnt when the call ends: a token refresh may

@@ -23,6 +23,10 @@ WARMUP = 8
 WEB_IMAGE_PATH = f"/v2/{DEFAULT_PROJECT_ID}/ocr/web-image"
 
 
+LATE_AFTER = 2.0
+"""Seconds after which a client meeting an unknown quota should be throttled no more."""
+
+
 @attrs.frozen(kw_only=True)
 class RunResult:
     """One client's measured run over ``n`` inputs: outcomes, wall time and process CPU time."""
@@ -34,6 +38,8 @@ class RunResult:
     failed: int
     wall: float
     cpu: float
+    # Throttled answers the client's limiter saw after its first LATE_AFTER seconds.
+    late_throttles: int | None = None
 
     @property
     def requests_per_s(self) -> float:
@@ -156,13 +162,23 @@ async def run_aiocloudocr_map(
     async with aiocloudocr_client(url, concurrency, rate_limit) as client:
         for image in images[:warmup]:
             await client.web_image(image)
+        limiter = client.limiter("ocr")
+        early: list[int] = []
+
+        def note() -> None:
+            early.append(limiter.state().throttles if limiter is not None else 0)
+
         meter = Meter()
         meter.start()
+        timer = asyncio.get_running_loop().call_later(LATE_AFTER, note)
         ok = failed = 0
         async for outcome in client.map("web_image", images, concurrency=concurrency):
             ok += outcome.ok
             failed += not outcome.ok
         meter.stop()
+        timer.cancel()
+        note()
+        late = early[-1] - early[0]
     return RunResult(
         client="aiocloudocr map" if rate_limit is None else "aiocloudocr map, quota known",
         concurrency=concurrency,
@@ -171,6 +187,7 @@ async def run_aiocloudocr_map(
         failed=failed,
         wall=meter.wall,
         cpu=meter.cpu,
+        late_throttles=late,
     )
 
 

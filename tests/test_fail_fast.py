@@ -6,6 +6,7 @@ import json
 from collections import Counter
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -14,6 +15,7 @@ from aiocloudocr import (
     AuthenticationError,
     Client,
     NotSubscribedError,
+    Outcome,
     PasswordCredentials,
     RetryPolicy,
     RunAbortedError,
@@ -45,9 +47,11 @@ def inputs(n: int) -> list[tuple[str, bytes]]:
     return [(f"img-{i:04d}", PNG) for i in range(n)]
 
 
-async def run_map(client: Client, items: list[tuple[str, bytes]], **options: object) -> tuple:
+async def run_map(
+    client: Client, items: list[tuple[str, bytes]], **options: object
+) -> tuple[list[Outcome[Any]], BaseException | None]:
     """Drive a map to its end; return its outcomes and the error that ended it, if any."""
-    outcomes = []
+    outcomes: list[Outcome[Any]] = []
     error: BaseException | None = None
     try:
         async for outcome in client.map("web_image", items, **options):  # type: ignore[arg-type]

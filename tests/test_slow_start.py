@@ -1,0 +1,102 @@
+"""The limiter's gentle start under an unknown quota (counts and bounds, no wall-clock)."""
+
+from __future__ import annotations
+
+from aiocloudocr import AdaptiveLimiter, AkSkCredentials, Client
+from aiocloudocr.emulator import DEFAULT_KEY_PAIR, DEFAULT_PROJECT_ID, EmulatorConfig, run_emulator
+from tests.fakes import make_png
+from tests.test_limiter import Clock, concurrency_throttle, rate_throttle
+
+
+def slow_starter(max_concurrency: int = 64, initial: int = 8) -> tuple[AdaptiveLimiter, Clock]:
+    """A limiter starting at ``initial`` in flight, on a fake clock."""
+    clock = Clock()
+    limiter = AdaptiveLimiter(
+        max_concurrency=max_concurrency,
+        monotonic=clock,
+        sleep=clock.sleep,
+        initial_concurrency=initial,
+    )
+    return limiter, clock
+
+
+async def answer(limiter: AdaptiveLimiter, clock: Clock, latency: float, n: int = 1) -> None:
+    """``n`` requests, each answered successfully after ``latency`` seconds."""
+    for _ in range(n):
+        await limiter.acquire()
+        clock.now += latency
+        limiter.release(None, latency)
+
+
+async def test_starts_at_the_initial_window() -> None:
+    """Only the initial window may be in flight before any answer."""
+    limiter, _ = slow_starter()
+    state = limiter.state()
+    assert state.concurrency == 8 and state.slow_start
+    assert state.max_concurrency == 64
+
+
+async def test_flat_answers_double_the_window_per_round_trip() -> None:
+    """Answers as fast as the fastest grow the window by one each, up to the bound."""
+    limiter, clock = slow_starter()
+    await answer(limiter, clock, latency=0.1, n=8)  # one round trip's worth
+    assert limiter.state().concurrency == 16
+    await answer(limiter, clock, latency=0.1, n=200)
+    state = limiter.state()
+    assert state.concurrency == 64 and not state.slow_start
+
+
+async def test_growth_is_bounded_by_doubling_per_interval() -> None:
+    """A service answering in a millisecond cannot grow the window faster than the clock."""
+    limiter, clock = slow_starter()
+    await answer(limiter, clock, latency=0.001, n=50)  # 50 ms: at most 8 x 2**0.5 ~ 11
+    assert limiter.state().concurrency <= 12
+
+
+async def test_queueing_ends_the_slow_start() -> None:
+    """Three answers in a row slower than twice the fastest end the exponential growth."""
+    limiter, clock = slow_starter()
+    await answer(limiter, clock, latency=0.1, n=4)
+    before = limiter.state().concurrency
+    await answer(limiter, clock, latency=0.5, n=3)
+    state = limiter.state()
+    assert not state.slow_start
+    assert state.concurrency == before
+    await answer(limiter, clock, latency=0.5, n=12)
+    assert limiter.state().concurrency <= before + 1  # additive from here
+
+
+async def test_a_throttle_ends_the_slow_start() -> None:
+    """A stated rate or a 4401 ends the ramp; the window stays where it was."""
+    for error in (rate_throttle(limit=50), concurrency_throttle()):
+        limiter, clock = slow_starter()
+        await answer(limiter, clock, latency=0.1, n=4)
+        await limiter.acquire()
+        limiter.release(error, 0.1)
+        assert not limiter.state().slow_start
+        assert limiter.state().concurrency <= 12
+
+
+async def test_a_known_quota_needs_no_slow_start() -> None:
+    """assume_rate (Client(rate_limit=...)) opens the window to the bound at once."""
+    limiter, _ = slow_starter()
+    limiter.assume_rate(50, 1.0)
+    state = limiter.state()
+    assert state.concurrency == 64 and not state.slow_start
+
+
+async def test_unknown_quota_draws_few_throttled_answers() -> None:
+    """64 tasks against an unstated quota of 10 per 0.25 s: at most 2 x 8 throttled, none lost."""
+    config = EmulatorConfig(rate_limit=10, rate_window=0.25)
+    png = make_png(32, 32)
+    async with run_emulator(config) as running:
+        credentials = AkSkCredentials(
+            access_key=DEFAULT_KEY_PAIR.ak, secret_key=DEFAULT_KEY_PAIR.sk
+        )
+        async with Client(
+            credentials, endpoint=running.url, project_id=DEFAULT_PROJECT_ID, concurrency=64
+        ) as client:
+            outcomes = [o async for o in client.map("web_image", [png] * 60)]
+        throttled = running.stats.throttled
+    assert all(o.ok for o in outcomes) and len(outcomes) == 60
+    assert throttled <= 16
