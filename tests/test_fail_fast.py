@@ -157,7 +157,7 @@ async def test_resume_redoes_systemic_failures_and_keeps_final_ones(
             client, items, concurrency=8, checkpoint=checkpoint, retry_failed=True
         )
     assert error is None
-    assert sorted(o.key for o in second if o.ok) == sorted(k for k, _ in inputs(30))
+    assert sorted(str(o.key) for o in second if o.ok) == sorted(k for k, _ in inputs(30))
     assert [o.key for o in second if not o.ok] == ["broken"]
     assert third == []  # everything left is final
     assert [o.key for o in fourth] == ["broken"]  # --retry-failed redoes the final failures
