@@ -19,11 +19,12 @@ from aiocloudocr._images import (
     resolve_image,
 )
 from aiocloudocr.errors import CloudOcrError, ConfigurationError, ValidationError
-from aiocloudocr.models.converter import encode_body, request_body
+from aiocloudocr.models.converter import encode_body, request_body, splice_image
 from aiocloudocr.operations import AnyOperation
 
 # Both auth methods accept request bodies up to 12 MB (API reference, "Authentication").
 MAX_BODY_BYTES = 12 * MB
+_STAND_IN = "AAAA"
 _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
 
 
@@ -64,7 +65,9 @@ async def body_of_source(
     accepted = op.fields
     sources: dict[str, str | None] = {}
     if "image" in accepted:
-        sources["image"] = None if data is None else base64.b64encode(data).decode("ascii")
+        # The request is built (and its fields checked) with a stand-in; the real base64
+        # bytes are spliced into the body below, never decoded to a str and encoded back.
+        sources["image"] = None if data is None else _STAND_IN
     elif data is not None:
         raise ValidationError(f"{op.name} takes a url, not image data", field="image")
     if "url" in accepted:
@@ -77,7 +80,11 @@ async def body_of_source(
     request = op.request_type(**sources, **fields)
     if check and op.limits is not None and data is not None:
         check_image(data, op.limits)
-    return _checked(encode_body(request_body(request), plain_image=True), check)
+    body = request_body(request)
+    if data is not None and "image" in accepted:
+        del body["image"]
+        return _checked(splice_image(base64.b64encode(data), body), check)
+    return _checked(encode_body(body), check)
 
 
 def _checked(payload: bytes, check: bool) -> bytes:

@@ -184,9 +184,14 @@ def encode_body(body: dict[str, Any], *, plain_image: bool = False) -> bytes:
     if not isinstance(image, str) or not (plain_image or _plain(image)):
         return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
     rest = {key: value for key, value in body.items() if key != "image"}
+    return splice_image(image.encode("ascii"), rest)
+
+
+def splice_image(image_b64: bytes, rest: dict[str, Any]) -> bytes:
+    """The JSON body ``{"image": <image_b64>, **rest}`` with the base64 bytes copied in as
+    they are (base64 never needs JSON escaping), without a round trip through ``str``."""
     tail = json.dumps(rest, ensure_ascii=False, separators=(",", ":")).encode()
-    head = b'{"image":"' + image.encode("ascii") + b'"'
-    return head + (b"}" if tail == b"{}" else b"," + tail[1:])
+    return b"".join((b'{"image":"', image_b64, b'"}' if tail == b"{}" else b'",' + tail[1:]))
 
 
 _NEEDS_ESCAPE = re.compile(r'[\x00-\x1f"\\]')
