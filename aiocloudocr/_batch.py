@@ -20,7 +20,12 @@ from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar
 
 import attrs
 
-from aiocloudocr._checkpoint import CheckpointWriter, key_to_json, read_checkpoint
+from aiocloudocr._checkpoint import (
+    CheckpointWriter,
+    key_to_json,
+    read_checkpoint,
+    record_is_done,
+)
 from aiocloudocr.errors import (
     APIError,
     CloudOcrError,
@@ -158,6 +163,8 @@ class BatchRun:
     stats: MapStats = attrs.field(init=False)
     _iterator: AsyncGenerator[Outcome[Any], None] | None = attrs.field(default=None, init=False)
     _started: bool = attrs.field(default=False, init=False)
+    _stop_requested: bool = attrs.field(default=False, init=False)
+    _halt: Callable[[], None] | None = attrs.field(default=None, init=False)
 
     def __attrs_post_init__(self) -> None:
         if self.concurrency < 1:
@@ -197,6 +204,13 @@ class BatchRun:
                        attempts=getattr(meta, "attempts", 1),
                        latency=time.monotonic() - started)  # fmt: skip
 
+    def stop(self) -> None:
+        """Start no further input: the ones in flight finish and are yielded (and written to
+        the checkpoint), then the iteration ends. A resumed run does the rest."""
+        self._stop_requested = True
+        if self._halt is not None:
+            self._halt()
+
     def __aiter__(self) -> AsyncGenerator[Outcome[Any], None]:
         if self._started:
             raise RuntimeError("a bulk run can be iterated once; call client.map() again")
@@ -235,7 +249,7 @@ class BatchRun:
         return {
             key
             for key, record in read_checkpoint(writer.path).items()
-            if record["status"] == "ok" or (not self.retry_failed and _recorded_final(record))
+            if record_is_done(record, retry_failed=self.retry_failed)
         }
 
     async def _pipeline(
@@ -247,8 +261,9 @@ class BatchRun:
         work: asyncio.Queue[tuple[int, int, Hashable, Any] | None] = asyncio.Queue(self.concurrency)
         results: asyncio.Queue[tuple[int, Outcome[Any]] | BaseException | None] = asyncio.Queue()
         stats = self.stats
-        # The first error that no other input can avoid: set, no worker starts another input.
-        stop: list[BaseException] = []
+        # Set when no worker may start another input: the first error that no other input can
+        # avoid (the run then raises RunAbortedError), or None for stop().
+        stop: list[BaseException | None] = []
 
         async def produce() -> None:
             index = -1
@@ -277,9 +292,9 @@ class BatchRun:
                 while not stop and (item := await work.get()) is not None:
                     seq, index, key, source = item
                     outcome = await self._process(index, key, source)
-                    if outcome.error is not None and is_systemic(outcome.error) and not stop:
-                        stop.append(outcome.error)
-                        halt()
+                    error = outcome.error
+                    if error is not None and is_systemic(error) and not (stop and stop[0]):
+                        halt(error)
                     if writer is not None:
                         # Written as soon as it completes, not when the caller gets to it: a
                         # run stopped early (or killed) keeps every result it has paid for.
@@ -290,9 +305,14 @@ class BatchRun:
                 return
             results.put_nowait(None)
 
-        def halt() -> None:
+        def halt(error: BaseException | None = None) -> None:
             # Inputs queued but not started are dropped (a resumed run does them); idle
             # workers are woken to leave; busy ones finish the input in hand.
+            halted = bool(stop)
+            stop[:] = [error if error is not None else (stop[0] if stop else None)]
+            if halted:
+                return
+            self._halt = None
             producer.cancel()
             while not work.empty():
                 if work.get_nowait() is not None:
@@ -303,6 +323,9 @@ class BatchRun:
 
         producer = asyncio.ensure_future(produce())
         workers = [asyncio.ensure_future(consume()) for _ in range(self.concurrency)]
+        self._halt = halt
+        if self._stop_requested:
+            halt()
         finished = 0
         pending: dict[int, Outcome[Any]] = {}
         next_seq = 0
@@ -335,26 +358,14 @@ class BatchRun:
                     yield ready
             for seq in sorted(pending):  # gaps left by inputs dropped at a stop
                 yield pending.pop(seq)
-            if stop:
+            if stop and stop[0] is not None:
                 raise RunAbortedError(abort_message(stop[0]), cause=stop[0], done=stats.done)
         finally:
+            self._halt = None
             producer.cancel()
             for worker in workers:
                 worker.cancel()
             await asyncio.gather(producer, *workers, return_exceptions=True)
-
-
-# Exception types whose failures are the input's own (checkpoints written before the "final"
-# field existed are read with this).
-_FINAL_TYPES = frozenset({"ValidationError", "BadRequestError", "ImageError", "URLFetchError"})
-
-
-def _recorded_final(record: Mapping[str, Any]) -> bool:
-    final = record.get("final")
-    if isinstance(final, bool):
-        return final
-    error = record.get("error")
-    return isinstance(error, Mapping) and error.get("type") in _FINAL_TYPES
 
 
 _REMEDY = {

@@ -138,3 +138,27 @@ class CheckpointWriter:
         if self._lock_fd is not None:
             os.close(self._lock_fd)  # closing the descriptor releases the flock
             self._lock_fd = None
+
+
+# Exception types whose failures are the input's own (lines written before the "final" field
+# existed are read with this).
+_FINAL_TYPES = frozenset({"ValidationError", "BadRequestError", "ImageError", "URLFetchError"})
+
+
+def record_is_final(record: Mapping[str, Any]) -> bool:
+    """Whether a checkpoint line records an outcome that sending again would not change."""
+    if record.get("status") == "ok":
+        return True
+    final = record.get("final")
+    if isinstance(final, bool):
+        return final
+    error = record.get("error")
+    return isinstance(error, Mapping) and error.get("type") in _FINAL_TYPES
+
+
+def record_is_done(record: Mapping[str, Any], *, retry_failed: bool = False) -> bool:
+    """Whether a resumed run skips the input of this checkpoint line: successes always,
+    final failures unless ``retry_failed``."""
+    if record.get("status") == "ok":
+        return True
+    return not retry_failed and record_is_final(record)

@@ -26,6 +26,7 @@ not collapse when a whole wave of requests is refused at once.
 from __future__ import annotations
 
 import asyncio
+import collections
 import math
 import time
 import weakref
@@ -91,7 +92,9 @@ class AdaptiveLimiter:
     _limit: float = attrs.field(init=False)
     _last_concurrency_cut: float = attrs.field(default=float("-inf"), init=False)
     _in_flight: int = attrs.field(default=0, init=False)
-    _waiters: list[asyncio.Future[None]] = attrs.field(factory=list, init=False)
+    _waiters: collections.deque[asyncio.Future[None]] = attrs.field(
+        factory=collections.deque, init=False
+    )
     _rate_throttles: int = attrs.field(default=0, init=False)
     _concurrency_throttles: int = attrs.field(default=0, init=False)
 
@@ -136,9 +139,12 @@ class AdaptiveLimiter:
         for the turn would pass it, :class:`~aiocloudocr.errors.RequestTimeout` is raised
         instead, holding no slot and leaving the turn to the next request.
         """
-        while self._in_flight >= int(self._limit):
+        if self._in_flight < int(self._limit) and not self._waiters:
+            self._in_flight += 1
+        else:
+            # FIFO: a freed slot is handed to the longest waiter (counted for it before it
+            # resumes), so a waiter resumes once and never loses its slot to a newcomer.
             await self._wait_for_slot(deadline)
-        self._in_flight += 1
         rate = self._rate
         if rate is None:
             return  # unpaced: the fast path
@@ -170,11 +176,10 @@ class AdaptiveLimiter:
         try:
             await waiter
         except BaseException:
-            if waiter in self._waiters:
-                self._waiters.remove(waiter)
-            elif waiter.done() and not waiter.cancelled() and waiter.exception() is None:
-                # Woken, then cancelled before taking the slot: pass the wake on.
-                self._wake()
+            # A waiter that expired or was cancelled stays in the queue, done, and is skipped
+            # by _wake. One handed a slot and cancelled before resuming passes it on.
+            if waiter.done() and not waiter.cancelled() and waiter.exception() is None:
+                self._release_slot()
             raise
         finally:
             if timer is not None:
@@ -298,13 +303,13 @@ class AdaptiveLimiter:
             self._rate = min(self._rate * (1.0 + self.probe_step), ceiling)
 
     def _wake(self) -> None:
-        # Woken waiters re-check the limit themselves, so waking one too many is harmless.
-        free = int(self._limit) - self._in_flight
-        while free > 0 and self._waiters:
-            waiter = self._waiters.pop(0)
+        # Hand each free slot to the next waiter still waiting, counting it as in flight.
+        waiters = self._waiters
+        while waiters and self._in_flight < int(self._limit):
+            waiter = waiters.popleft()
             if not waiter.done():
+                self._in_flight += 1
                 waiter.set_result(None)
-                free -= 1
 
 
 _SHARED: weakref.WeakValueDictionary[Hashable, AdaptiveLimiter] = weakref.WeakValueDictionary()

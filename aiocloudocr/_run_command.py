@@ -1,148 +1,147 @@
-"""``aiocloudocr run`` and ``aiocloudocr operations``: the bulk job and the table, from a shell."""
+"""``aiocloudocr run``: one operation over many images, from a shell.
+
+Everything a user can get wrong is checked before the first request and reported in one
+line (exit status 2); outcomes go to ``--output`` or, one JSON line each, to stdout; the
+progress bar and the summary go to stderr.
+"""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
 import contextlib
+import io
 import json
+import logging
 import os
+import shlex
+import signal
+import stat
 import sys
 from collections import Counter
-from collections.abc import AsyncIterator, Iterator, Sequence
-from pathlib import Path
-from typing import Any, TextIO
+from collections.abc import AsyncIterator, Mapping
+from typing import Any
 
 import attrs
 
-from aiocloudocr._batch import MapStats, Outcome
-from aiocloudocr.errors import CloudOcrError, ConfigurationError
-from aiocloudocr.operations import OPERATIONS, AnyOperation
-
-
-def image_extensions() -> frozenset[str]:
-    """File extensions Pillow knows as images (``.jpg``, ``.png``, ``.tga``, ...)."""
-    from PIL import Image
-
-    return frozenset(Image.registered_extensions())
-
-
-def iter_paths(inputs: Sequence[str], stdin: TextIO) -> Iterator[str]:
-    """Yield files as given, image files under directories (recursively, sorted), and for
-    ``-`` one path per line of ``stdin``; URLs pass through. Nothing is listed up front."""
-    extensions = image_extensions()
-    for item in inputs:
-        if item == "-":
-            for line in stdin:
-                if line.strip():
-                    yield line.strip()
-        elif os.path.isdir(item):
-            for root, dirs, files in os.walk(item):
-                dirs.sort()
-                for name in sorted(files):
-                    if os.path.splitext(name)[1].lower() in extensions:
-                        yield os.path.join(root, name)
-        else:
-            yield item
-
-
-def count_paths(inputs: Sequence[str]) -> int | None:
-    """Count what iter_paths will yield, without holding the paths; None when stdin is used."""
-    if "-" in inputs:
-        return None
-    return sum(1 for _ in iter_paths(inputs, sys.stdin))
-
-
-def parse_assignments(assignments: Sequence[str]) -> dict[str, Any]:
-    """``field=value`` pairs; values are JSON when they parse as JSON, else strings."""
-    fields: dict[str, Any] = {}
-    for assignment in assignments:
-        name, sep, raw = assignment.partition("=")
-        if not sep or not name:
-            raise ConfigurationError(f"--set takes field=value, got {assignment!r}")
-        try:
-            fields[name] = json.loads(raw)
-        except ValueError:
-            fields[name] = raw
-    return fields
-
-
-def add_parsers(commands: Any) -> None:
-    """Add the ``run`` and ``operations`` subcommands to an argparse subparsers object."""
-    run = commands.add_parser(
-        "run",
-        help="run one operation over many images",
-        description="Run OPERATION over files, folders (recursive, image files only), URLs, "
-        "or '-' for paths on stdin. Credentials come from the environment "
-        "(HUAWEICLOUD_SDK_AK/SK, ...) unless --emulator is given.",
-    )
-    run.add_argument("operation", choices=sorted(OPERATIONS), metavar="OPERATION")
-    run.add_argument("inputs", nargs="+", metavar="INPUT")
-    run.add_argument("--concurrency", type=int, default=32, help="requests at once (32)")
-    run.add_argument("--output", "-o", type=Path, help="JSON Lines file, one line per input")
-    run.add_argument("--resume", action="store_true", help="skip inputs --output has done")
-    run.add_argument("--retry-failed", action="store_true", help="with --resume: redo failures")
-    where = run.add_mutually_exclusive_group()
-    where.add_argument("--region", help="e.g. ap-southeast-1")
-    where.add_argument("--endpoint", help="one URL for every service, e.g. a proxy")
-    where.add_argument("--emulator", action="store_true", help="use an in-process emulator")
-    run.add_argument("--project-id", help="default: HUAWEICLOUD_SDK_PROJECT_ID")
-    run.add_argument("--set", dest="fields", action="append", default=[], metavar="FIELD=VALUE",
-                     help="a request field for every input (repeatable)")  # fmt: skip
-    run.add_argument("--ordered", action="store_true", help="write outcomes in input order")
-    run.add_argument("--timeout", type=float, help="seconds per input, retries included")
-    run.add_argument("--no-check", action="store_true", help="skip client-side image checks")
-    run.add_argument("--no-progress", action="store_true", help="no progress bar")
-    run.set_defaults(handler=run_command)
-    listing = commands.add_parser("operations", help="list the operations and their fields")
-    listing.add_argument("--json", action="store_true", help="machine-readable output")
-    listing.set_defaults(handler=operations_command)
-
-
-def _field_lines(op: AnyOperation) -> list[str]:
-    lines = []
-    for field in attrs.fields(op.request_type):
-        kind = str(field.type).replace("typing.", "")
-        lines.append(f"    {field.name}: {kind}")
-    return lines
-
-
-def operations_command(args: argparse.Namespace) -> int:
-    """Print the operation table."""
-    if args.json:
-        table = [
-            {
-                "name": op.name,
-                "service": op.service,
-                "method": op.method,
-                "path": op.path,
-                "deprecated": op.deprecated,
-                "summary": op.summary,
-                "fields": {f.name: str(f.type) for f in attrs.fields(op.request_type)},
-            }
-            for op in OPERATIONS.values()
-        ]
-        print(json.dumps(table, indent=2))
-        return 0
-    for op in OPERATIONS.values():
-        flag = " (deprecated)" if op.deprecated else ""
-        print(f"{op.name}{flag}  {op.method} {op.path}  [{op.service}]")
-        if op.summary:
-            print(f"  {op.summary}")
-        print("\n".join(_field_lines(op)))
-    return 0
+from aiocloudocr._batch import BatchRun, MapStats, Outcome
+from aiocloudocr._run_plan import (
+    EXIT_FAILED,
+    EXIT_OK,
+    EXIT_PIPE,
+    EXIT_STOPPED,
+    EXIT_USAGE,
+    PROG,
+    SIGNAL_EXITS,
+    Plan,
+    Stopped,
+    UsageError,
+    cli_words,
+    iter_paths,
+    plan_run,
+)
+from aiocloudocr.errors import (
+    APIError,
+    CloudOcrError,
+    ConfigurationError,
+    RunAbortedError,
+    TransportError,
+)
+from aiocloudocr.operations import AnyOperation
 
 
 def run_command(args: argparse.Namespace) -> int:
-    """Run the bulk job; exit status 0 only if every input succeeded."""
+    """Run the bulk job; see EPILOG for the exit statuses."""
     try:
-        return asyncio.run(_run(args))
-    except CloudOcrError as error:
-        print(f"aiocloudocr: {error}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print("aiocloudocr: interrupted; rerun with --resume to continue", file=sys.stderr)
-        return 130
+        plan = plan_run(args)
+        if args.verbose:
+            _log_to_stderr()
+        return asyncio.run(_run(args, plan))
+    except UsageError as error:
+        print(f"{PROG}: error: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    except Stopped as error:
+        print(f"{PROG}: stopped: {error}", file=sys.stderr)
+        return EXIT_STOPPED
+    except KeyboardInterrupt:  # outside the run's own handlers (or where there are none)
+        print(f"{PROG}: interrupted; {_how_to_continue(args)}", file=sys.stderr)
+        return SIGNAL_EXITS[signal.SIGINT]
+
+
+class _AboveTheBar(logging.Handler):
+    """Writes log lines to stderr above the progress bar instead of through it."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        from tqdm import tqdm
+
+        try:
+            tqdm.write(self.format(record), file=sys.stderr)
+        except Exception:
+            self.handleError(record)
+
+
+def _log_to_stderr() -> None:
+    handler = _AboveTheBar()
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    logger = logging.getLogger("aiocloudocr")
+    logger.addHandler(handler)
+    logger.setLevel(logging.DEBUG)
+
+
+@attrs.define
+class _Signals:
+    """Remembers the first SIGINT or SIGTERM and wakes whoever waits for a stop; until the
+    run starts, a signal cancels the setup (an IAM lookup that retries, say) instead."""
+
+    received: int | None = None
+    event: asyncio.Event = attrs.field(factory=asyncio.Event)
+    _setup: asyncio.Task[Any] | None = None
+
+    def install(self, loop: asyncio.AbstractEventLoop) -> None:
+        self._setup = asyncio.current_task()
+        for number in SIGNAL_EXITS:
+            # Not on every platform (Windows): there Ctrl-C ends asyncio.run instead.
+            with contextlib.suppress(NotImplementedError, RuntimeError):
+                loop.add_signal_handler(number, self._on_signal, number)
+
+    def uninstall(self, loop: asyncio.AbstractEventLoop) -> None:
+        for number in SIGNAL_EXITS:
+            with contextlib.suppress(NotImplementedError, RuntimeError):
+                loop.remove_signal_handler(number)
+
+    def started(self) -> None:
+        """From now on a signal stops the run (see ``_drive``) rather than the setup."""
+        self._setup = None
+
+    def _on_signal(self, number: int) -> None:
+        if self.received is None:
+            self.received = number
+        self.event.set()
+        if self._setup is not None:
+            self._setup.cancel()
+
+
+@attrs.define
+class _Tally:
+    """What this run's outcomes came to, for the summary and the exit status."""
+
+    ok: int = 0
+    final: int = 0
+    retryable: int = 0
+    reached_service: bool = False
+    codes: Counter[str] = attrs.field(factory=Counter)
+
+    def add(self, outcome: Outcome[Any], record: Mapping[str, Any]) -> None:
+        if outcome.ok:
+            self.ok += 1
+            self.reached_service = True
+            return
+        error = outcome.error
+        final = record.get("final") is True
+        self.final += final
+        self.retryable += not final
+        self.reached_service |= isinstance(error, (APIError, TransportError))
+        self.codes[str(getattr(error, "code", None) or type(error).__name__)] += 1
 
 
 @contextlib.asynccontextmanager
@@ -162,35 +161,69 @@ async def _client(args: argparse.Namespace) -> AsyncIterator[Any]:
         options["endpoint"] = args.endpoint
     if args.project_id:
         options["project_id"] = args.project_id
-    async with Client.from_env(**options) as client:
+    try:
+        client = Client.from_env(**options)
+    except ConfigurationError as error:
+        raise UsageError(cli_words(str(error))) from None
+    async with client:
         yield client
 
 
-async def _run(args: argparse.Namespace) -> int:
-    if args.output is not None and args.output.exists() and not args.resume:
-        raise ConfigurationError(
-            f"{args.output} exists: pass --resume to continue it, or choose another --output"
-        )
-    if args.resume and args.output is None:
-        raise ConfigurationError("--resume needs --output (the file to resume from)")
-    fields = parse_assignments(args.fields)
-    total = count_paths(args.inputs)
-    failures: Counter[str] = Counter()
-    async with _client(args) as client:
-        bar = _progress_bar(total, disabled=args.no_progress)
+async def _ready(client: Any, op: AnyOperation) -> None:
+    """Find the project id before the first input, so a missing one is a usage error."""
+    if not op.needs_project_id:
+        return
+    try:
+        await client.project_id()
+    except ConfigurationError as error:
+        raise UsageError(cli_words(str(error))) from None
+    except CloudOcrError as error:
+        raise Stopped(
+            f"cannot look up the project id: {error}; pass --project-id or set "
+            "HUAWEICLOUD_SDK_PROJECT_ID to skip the lookup"
+        ) from None
 
-        def progress(stats: MapStats, outcome: Outcome[Any]) -> None:
-            if not outcome.ok:
-                code = getattr(outcome.error, "code", None) or type(outcome.error).__name__
-                failures[str(code)] += 1
-            limiter = client.limiter(OPERATIONS[args.operation].service)
-            throttles = limiter.state().throttles if limiter is not None else 0
-            bar.set_postfix(ok=stats.ok, failed=stats.failed, retries=stats.retries,
-                            throttles=throttles, refresh=False)  # fmt: skip
-            bar.update(1)
 
-        run = client.map(
-            args.operation,
+async def _run(args: argparse.Namespace, plan: Plan) -> int:
+    signals = _Signals()
+    loop = asyncio.get_running_loop()
+    signals.install(loop)
+    try:
+        async with _client(args) as client:
+            await _ready(client, plan.operation)
+            signals.started()
+            return await _drive(args, plan, client, signals)
+    except asyncio.CancelledError:
+        if signals.received is None:
+            raise
+        number = signal.Signals(signals.received)
+        print(f"{PROG}: stopped by {number.name} before starting; nothing was sent",
+              file=sys.stderr)  # fmt: skip
+        return SIGNAL_EXITS[number]
+    finally:
+        signals.uninstall(loop)
+
+
+async def _drive(args: argparse.Namespace, plan: Plan, client: Any, signals: _Signals) -> int:
+    op = plan.operation
+    if op.deprecated:
+        print(f"{PROG}: note: {op.name} is a deprecated API of the service", file=sys.stderr)
+    # Known from the checkpoint before the run reaches those inputs.
+    skipping = 0 if plan.count is None or plan.todo is None else plan.count - plan.todo
+    bar = _progress_bar(plan.todo, skipping, disabled=args.no_progress)
+    tally = _Tally()
+    to_stdout = args.output is None
+    # When stdout and the bar share a terminal, each line clears the bar first.
+    above_bar = not bar.disable and sys.stdout.isatty()
+
+    def progress(stats: MapStats, outcome: Outcome[Any]) -> None:
+        skipped = max(stats.skipped, skipping)
+        bar.set_postfix_str(_counters(stats.ok, stats.failed, skipped), refresh=False)
+        bar.update(1)
+
+    try:
+        run: BatchRun = client.map(
+            op,
             iter_paths(args.inputs, sys.stdin),
             concurrency=args.concurrency,
             ordered=args.ordered,
@@ -199,42 +232,194 @@ async def _run(args: argparse.Namespace) -> int:
             checkpoint=args.output,
             retry_failed=args.retry_failed,
             check=not args.no_check,
-            total=total,
-            **fields,
+            total=plan.count,
+            **plan.fields,
         )
-        async with run as outcomes:
-            async for _ in outcomes:
-                pass
+    except CloudOcrError as error:
         bar.close()
-        _summary(run.stats, failures, client, args)
-    return 0 if run.stats.failed == 0 else 1
+        raise UsageError(cli_words(str(error))) from None
+
+    async def consume() -> None:
+        async with run as outcomes:
+            async for outcome in outcomes:
+                record = outcome.record()
+                if to_stdout:
+                    _emit(record, bar if above_bar else None)
+                tally.add(outcome, record)
+
+    consumer = asyncio.ensure_future(consume())
+    drained = True
+    for signal_count in (1, 2):
+        stop = asyncio.ensure_future(signals.event.wait())
+        await asyncio.wait({consumer, stop}, return_when=asyncio.FIRST_COMPLETED)
+        stop.cancel()
+        if consumer.done():
+            break
+        signals.event.clear()
+        if signal_count == 1:
+            # The first signal: start no further input and let the requests in flight
+            # (already paid for) finish and be written.
+            run.stop()
+            bar.write(
+                f"{PROG}: stopping: finishing the requests in flight (signal again to cancel them)",
+                file=sys.stderr,
+            )
+        else:
+            # The second: cancel them. The checkpoint keeps whole lines only, so --resume
+            # redoes exactly the inputs it has no line for.
+            drained = False
+            consumer.cancel()
+    await asyncio.wait({consumer})
+    failure = None if consumer.cancelled() else consumer.exception()
+    stats = run.stats
+    try:
+        status, reason = _verdict(failure, signals.received, tally, stats, drained=drained)
+    except UsageError:
+        bar.leave = False  # nothing was done: the one line saying why is all there is
+        bar.close()
+        raise
+    bar.set_postfix_str(_counters(stats.ok, stats.failed, stats.skipped), refresh=False)
+    if reason is None and bar.total is not None:
+        bar.total = bar.n  # in case the estimate from the checkpoint was off: end at 100%
+    bar.close()  # draws the final state
+    lines = [_summary(plan, run.stats, tally, client, args)]
+    if reason is not None:
+        left = "" if plan.todo is None else f" ({max(plan.todo - run.stats.done, 0)} to go)"
+        lines.append(f"{PROG}: {reason}{left}")
+        if not isinstance(failure, BrokenPipeError):
+            lines.append(_how_to_continue(args))
+    elif tally.retryable and args.output is not None:
+        lines.append(f"to retry the {tally.retryable} retryable: {_resume_line(args)}")
+    print("\n".join(lines), file=sys.stderr)
+    return status
 
 
-def _progress_bar(total: int | None, *, disabled: bool) -> Any:
+def _verdict(
+    error: BaseException | None,
+    received: int | None,
+    tally: _Tally,
+    stats: MapStats,
+    *,
+    drained: bool = True,
+) -> tuple[int, str | None]:
+    """The exit status and, unless the run ended normally, a line saying why it stopped;
+    UsageError when the run stopped before anything reached the service."""
+    if isinstance(error, BrokenPipeError):
+        with contextlib.suppress(OSError):
+            # Python would fail again flushing stdout at exit; send the rest nowhere.
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_PIPE, "stdout was closed; stopped sending"
+    if received is not None:
+        number = signal.Signals(received)
+        what = "the requests in flight finished" if drained else "requests in flight cancelled"
+        return SIGNAL_EXITS[number], f"stopped by {number.name}; {what}"
+    if isinstance(error, RunAbortedError):
+        if isinstance(error.cause, ConfigurationError) and not tally.reached_service:
+            raise UsageError(cli_words(error.message))
+        return EXIT_STOPPED, f"stopped: {cli_words(error.message)}"
+    if isinstance(error, (CloudOcrError, OSError)):
+        # e.g. the checkpoint is in use by another run, or its disk is full.
+        if isinstance(error, ConfigurationError) and stats.done == 0:
+            raise UsageError(cli_words(str(error)))
+        return EXIT_STOPPED, f"stopped: {cli_words(str(error))}"
+    if error is not None:
+        raise error
+    return (EXIT_OK if stats.failed == 0 else EXIT_FAILED), None
+
+
+def _emit(record: Mapping[str, Any], bar: Any) -> None:
+    # The checkpoint's own encoding, so a saved stdout can later be resumed with --output.
+    line = json.dumps(record, ensure_ascii=False, separators=(",", ":"), default=str)
+    if bar is not None:
+        bar.write(line, file=sys.stdout)
+        return
+    sys.stdout.write(line + "\n")
+    sys.stdout.flush()
+
+
+def _counters(ok: int, failed: int, skipped: int) -> str:
+    return f"ok={ok} failed={failed} skipped={skipped}"
+
+
+def _progress_bar(total: int | None, skipped: int, *, disabled: bool) -> Any:
     from tqdm import tqdm
 
-    return tqdm(total=total, unit="img", dynamic_ncols=True, disable=disabled, file=sys.stderr)
+    columns = _columns()
+    tty = sys.stderr.isatty()
+    if total is None:
+        layout = "{n_fmt} done{postfix} [{elapsed}, {rate_fmt}]"
+    else:
+        # The counters come before the times: a line too wide loses its tail, not them.
+        layout = "{percentage:3.0f}%|{bar}| {n_fmt}/{total_fmt}{postfix} [{elapsed}<{remaining}]"
+    return tqdm(total=total, unit="img", file=sys.stderr, disable=disabled or total == 0,
+                bar_format=layout, ncols=columns, dynamic_ncols=columns is None,
+                postfix=_counters(0, 0, skipped),
+                mininterval=0.1 if tty else 5.0)  # fmt: skip
+
+
+def _columns() -> int | None:
+    """The bar's width: COLUMNS, else the terminal's (None: follow it), else 80."""
+    with contextlib.suppress(ValueError):
+        columns = int(os.environ.get("COLUMNS", ""))
+        if columns > 0:
+            return columns
+    return None if sys.stderr.isatty() else 80
+
+
+def _where(args: argparse.Namespace) -> str:
+    if args.output is not None:
+        return f"outcomes in {args.output}"
+    saved = _stdout_file()
+    return f"outcomes on stdout ({saved})" if saved else "outcomes on stdout"
 
 
 def _summary(
-    stats: MapStats, failures: Counter[str], client: Any, args: argparse.Namespace
-) -> None:
+    plan: Plan, stats: MapStats, tally: _Tally, client: Any, args: argparse.Namespace
+) -> str:
+    op = plan.operation
     elapsed = stats.elapsed
     rate = stats.done / elapsed if elapsed > 0 else 0.0
+    failed = tally.final + tally.retryable
     lines = [
-        f"{args.operation}: {stats.done} done in {elapsed:.1f}s ({rate:.1f}/s): "
-        f"{stats.ok} ok, {stats.failed} failed, {stats.skipped} skipped (already done), "
-        f"{stats.retries} retries",
+        f"{op.name}: {tally.ok} ok, {failed} failed ({tally.final} final, {tally.retryable} "
+        f"retryable), {stats.skipped} skipped in {elapsed:.1f}s, {rate:.1f}/s"
+        + (f", {stats.retries} retries" if stats.retries else "")
+        + f"; {_where(args)}"
     ]
-    limiter = client.limiter(OPERATIONS[args.operation].service)
+    for code, count in tally.codes.most_common():
+        lines.append(f"  {count} x {code}")
+    limiter = client.limiter(op.service)
     if limiter is not None and limiter.state().throttles:
         state = limiter.state()
         pace = "unpaced" if state.rate is None else f"{state.rate:.1f}/s"
         lines.append(
             f"throttled {state.throttles} times; now {pace}, concurrency {state.concurrency}"
         )
-    for code, count in failures.most_common():
-        lines.append(f"  {count} x {code}")
+    return "\n".join(lines)
+
+
+def _resume_line(args: argparse.Namespace, output: str | None = None) -> str:
+    given = [a for a in args.argv if a != "--resume"]
+    extra = ["--output", output] if output is not None else []
+    return shlex.join(["aiocloudocr", *given, *extra, "--resume"])
+
+
+def _how_to_continue(args: argparse.Namespace) -> str:
     if args.output is not None:
-        lines.append(f"outcomes: {args.output}")
-    print("\n".join(lines), file=sys.stderr)
+        return f"to continue: {_resume_line(args)}"
+    saved = _stdout_file()
+    if saved is not None:
+        return f"to continue (without redirecting into {saved} again): {_resume_line(args, saved)}"
+    return "to be able to continue, save the outcomes with --output FILE, then --resume"
+
+
+def _stdout_file() -> str | None:
+    """The regular file stdout was redirected to, when the platform can say which."""
+    try:
+        fd = sys.stdout.fileno()
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return None
+        path = os.readlink(f"/proc/self/fd/{fd}")
+    except (OSError, ValueError, AttributeError, io.UnsupportedOperation):
+        return None
+    return path if os.path.isfile(path) else None

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from aiocloudocr._run_command import iter_paths, parse_assignments
+from aiocloudocr._run_plan import iter_paths, parse_assignments
 from aiocloudocr.cli import main
 from aiocloudocr.emulator import (
     DEFAULT_KEY_PAIR,

@@ -183,3 +183,24 @@ async def test_transient_failures_after_retries_are_not_final(
     (outcome,) = outcomes
     assert not outcome.ok and not outcome.final
     assert outcome.record()["final"] is False
+
+
+async def test_stop_lets_in_flight_inputs_finish_and_ends_quietly(
+    tmp_path: Path, emulator: RunningEmulator
+) -> None:
+    """stop() starts no further input; what was in flight is yielded and checkpointed."""
+    checkpoint = tmp_path / "run.jsonl"
+    credentials = AkSkCredentials(access_key=DEFAULT_KEY_PAIR.ak, secret_key=DEFAULT_KEY_PAIR.sk)
+    async with Client(credentials, endpoint=emulator.url, project_id=DEFAULT_PROJECT_ID) as client:
+        run = client.map("web_image", inputs(200), concurrency=4, checkpoint=checkpoint)
+        seen = []
+        async for outcome in run:
+            seen.append(outcome)
+            if len(seen) == 10:
+                run.stop()
+        rest, error = await run_map(client, inputs(200), concurrency=4, checkpoint=checkpoint)
+    assert error is None
+    assert 10 <= len(seen) <= 10 + 2 * 4 and all(o.ok for o in seen)
+    lines = checkpoint.read_text().splitlines()
+    assert len(lines) == 200
+    assert sorted(str(o.key) for o in [*seen, *rest]) == sorted(k for k, _ in inputs(200))

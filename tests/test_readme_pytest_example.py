@@ -14,7 +14,7 @@ def snippet(marker: str) -> str:
     """The README's python code block whose first line is ``# <marker>``."""
     blocks = re.findall(r"```python\n(.*?)```", README.read_text(encoding="utf-8"), re.S)
     (block,) = [b for b in blocks if b.startswith(f"# {marker}\n")]
-    return block
+    return str(block)
 
 
 def test_pytest_example_runs_in_a_fresh_project(tmp_path: Path) -> None:
