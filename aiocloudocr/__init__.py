@@ -5,7 +5,7 @@ from aiocloudocr._client import Client
 from aiocloudocr._config import ClientConfig
 from aiocloudocr._http import HttpRequest, HttpResponse, Transport
 from aiocloudocr._images import ImageLimits, ImageSource
-from aiocloudocr._limiter import AdaptiveLimiter, LimiterState
+from aiocloudocr._limiter import AdaptiveLimiter, Limiter, LimiterState
 from aiocloudocr._transport import AiohttpTransport
 from aiocloudocr._version import __version__
 from aiocloudocr.auth.credentials import (
@@ -89,6 +89,7 @@ __all__ = [
     "ImageTaggingV1Request",
     "ImageTaggingV1Result",
     "InvalidResponseError",
+    "Limiter",
     "LimiterState",
     "MapStats",
     "MyanmarIdCardRequest",

@@ -18,7 +18,7 @@ from aiocloudocr._batch import BatchRun, ProgressCallback
 from aiocloudocr._config import ClientConfig, options_from_env
 from aiocloudocr._http import Transport
 from aiocloudocr._images import ImageSource
-from aiocloudocr._limiter import AdaptiveLimiter, shared_limiter
+from aiocloudocr._limiter import Limiter, shared_limiter
 from aiocloudocr._methods import OperationMethods
 from aiocloudocr._pipeline import Call
 from aiocloudocr._requests import body_of_request, body_of_source, check_fields, warn_deprecated
@@ -47,6 +47,8 @@ class Client(OperationMethods):
     and one concurrency bound. Use ``async with Client(...) as client`` or call
     :meth:`aclose` when done. ``transport`` replaces the HTTP layer (for example with
     :class:`aiocloudocr.testing.MockTransport`); ``session`` lends an aiohttp session instead.
+    ``limiter`` replaces the in-process adaptive limiter with any :class:`Limiter` (one for
+    every service, or a function of the service name), e.g. a cluster-wide quota.
     """
 
     def __init__(
@@ -72,6 +74,7 @@ class Client(OperationMethods):
         headers: Mapping[str, str] | None = None,
         max_response_bytes: int | None = None,
         initial_concurrency: int = 8,
+        limiter: Limiter | Callable[[ServiceName], Limiter] | None = None,
     ) -> None:
         config = ClientConfig.build(
             credentials_from_env() if credentials is None else credentials,
@@ -90,11 +93,10 @@ class Client(OperationMethods):
                 connection_limit=config.concurrency, user_agent=config.user_agent, session=session
             )
         shared = Session.open(config, transport, owns_transport=owns, clock=clock, sleep=sleep)
+        self._given_limiter = limiter
         self._setup(config, shared, limiters={})
 
-    def _setup(
-        self, config: ClientConfig, shared: Session, limiters: dict[str, AdaptiveLimiter]
-    ) -> None:
+    def _setup(self, config: ClientConfig, shared: Session, limiters: dict[str, Limiter]) -> None:
         self._config, self._shared, self._limiters = config, shared, limiters
         wire, self._preparing = shared.slots_for(config.concurrency)
         self._pipeline = shared.pipeline(config, shared.authenticator(config), wire)
@@ -128,6 +130,7 @@ class Client(OperationMethods):
             )
         config = attrs.evolve(self._config, **changes)
         clone = object.__new__(type(self))
+        clone._given_limiter = self._given_limiter
         clone._setup(config, self._shared, self._limiters)
         return clone
 
@@ -204,27 +207,35 @@ class Client(OperationMethods):
         """The base URL used for ``service``."""
         return self._config.endpoint(service)
 
-    def limiter(self, service: ServiceName = "ocr") -> AdaptiveLimiter | None:
-        """The adaptive limiter for ``service`` (shared in-process by clients with the same
-        credential, endpoint and project), or None with ``adaptive=False``.
+    def limiter(self, service: ServiceName = "ocr") -> Limiter | None:
+        """The limiter for ``service``: the one given as ``limiter=``, else the adaptive
+        limiter shared in-process by clients with the same credential, endpoint and project;
+        None with ``adaptive=False``.
 
         Its ``state()`` shows the current rate, concurrency and throttle counts.
         """
+        limiter = self._limiters.get(service)
+        if limiter is not None:
+            return limiter
+        given = self._given_limiter
+        if given is not None:
+            limiter = given if isinstance(given, Limiter) else given(service)
+            self._limiters[service] = limiter
+            return limiter
         if not self._config.adaptive:
             return None
-        limiter = self._limiters.get(service)
         if limiter is None:
             config = self._config
             key = (config.identity(), str(config.endpoint(service)), self._shared.project_id)
-            limiter = shared_limiter(
+            adaptive = shared_limiter(
                 key,
                 config.concurrency,
                 sleep=self._shared.sleep,
                 initial_concurrency=config.initial_concurrency,
             )
             if config.rate_limit is not None:
-                limiter.assume_rate(*config.rate_limit)
-            self._limiters[service] = limiter
+                adaptive.assume_rate(*config.rate_limit)
+            self._limiters[service] = limiter = adaptive
         return limiter
 
     async def project_id(self) -> str:

@@ -31,6 +31,7 @@ import math
 import time
 import weakref
 from collections.abc import Awaitable, Callable, Hashable
+from typing import Protocol, runtime_checkable
 
 import attrs
 
@@ -45,6 +46,30 @@ _MIN_RATE_SHARE = 0.01
 def _expire(waiter: asyncio.Future[None]) -> None:
     if not waiter.done():
         waiter.set_exception(RequestTimeout(_PAST_DEADLINE.format(what="for a concurrency slot")))
+
+
+@runtime_checkable
+class Limiter(Protocol):
+    """What the request pipeline needs of a limiter: a slot (and a turn) before each attempt,
+    and how the attempt ended, throttle feedback included, after it.
+
+    :class:`AdaptiveLimiter` is the in-process implementation; a shared backend (one quota
+    for a whole cluster, say) stands in through ``Client(limiter=...)``.
+    """
+
+    async def acquire(self, *, deadline: float | None = None) -> None:
+        """Wait for the right to send one attempt; raise RequestTimeout past ``deadline``
+        (a ``time.monotonic()`` value)."""
+        ...
+
+    def release(self, error: BaseException | None, latency: float | None = None) -> None:
+        """The attempt ended: ``error`` None on success, else what it raised (a
+        ThrottledError carries the stated limit and Retry-After); never raises."""
+        ...
+
+    def state(self) -> LimiterState:
+        """A snapshot for people and metrics."""
+        ...
 
 
 @attrs.frozen(kw_only=True)

@@ -21,7 +21,7 @@ from yarl import URL
 from aiocloudocr._answers import REQUEST_ID_HEADER, error_for
 from aiocloudocr._gate import Gate
 from aiocloudocr._http import DEFAULT_MAX_RESPONSE_BYTES, HttpRequest, HttpResponse, Transport
-from aiocloudocr._limiter import AdaptiveLimiter
+from aiocloudocr._limiter import Limiter
 from aiocloudocr.auth.authenticators import Authenticator
 from aiocloudocr.errors import (
     APIError,
@@ -48,7 +48,7 @@ class Call:
     headers: Mapping[str, str] = attrs.field(factory=dict)
     query: tuple[tuple[str, str], ...] = ()
     authenticate: bool = True
-    limiter: AdaptiveLimiter | None = attrs.field(default=None, eq=False, repr=False)
+    limiter: Limiter | None = attrs.field(default=None, eq=False, repr=False)
 
     @property
     def url(self) -> str:

@@ -15,6 +15,7 @@ from aiocloudocr import (
     ConnectError,
     HttpRequest,
     HttpResponse,
+    LimiterState,
     PasswordCredentials,
     RetryPolicy,
     TokenCredentials,
@@ -191,3 +192,41 @@ async def test_async_handler_is_awaited() -> None:
     async with mock_client(MockTransport(handler)) as client:
         result = await client.web_image(PNG)
     assert result.meta is not None and result.meta.request_id == "req-9"
+
+
+class CountingLimiter:
+    """A Limiter of its own: counts acquires and releases, remembers the outcomes."""
+
+    def __init__(self) -> None:
+        self.acquired = 0
+        self.outcomes: list[str] = []
+
+    async def acquire(self, *, deadline: float | None = None) -> None:
+        self.acquired += 1
+
+    def release(self, error: BaseException | None, latency: float | None = None) -> None:
+        self.outcomes.append("ok" if error is None else type(error).__name__)
+
+    def state(self) -> LimiterState:
+        return LimiterState(
+            rate=None, stated_rate=None, concurrency=1, max_concurrency=1, in_flight=0,
+            throttles=0, rate_throttles=0, concurrency_throttles=0,
+        )  # fmt: skip
+
+
+async def test_a_limiter_of_ones_own_stands_in_for_the_adaptive_one() -> None:
+    """Client(limiter=...) is asked before and told after every attempt, throttles included."""
+    answers = iter(
+        [json_response({"error_code": "APIG.0308", "error_msg": "slow down"}, status=429)]
+    )
+
+    def handler(request: HttpRequest) -> HttpResponse:
+        return next(answers, json_response(EMPTY_RESULT))
+
+    limiter = CountingLimiter()
+    policy = RetryPolicy(max_attempts=3, initial_backoff=0.001, max_backoff=0.002)
+    async with mock_client(MockTransport(handler), retry=policy, limiter=limiter) as client:
+        await client.web_image(PNG)
+        assert client.limiter("ocr") is limiter and client.limiter("image") is limiter
+    assert limiter.acquired == 2
+    assert limiter.outcomes == ["ThrottledError", "ok"]
