@@ -86,6 +86,25 @@ class Delivery:
         return self.response.headers.get(REQUEST_ID_HEADER)
 
 
+@attrs.define
+class _Run:
+    """One call's way through the pipeline: what it sends, under which policy, and how many
+    attempts it has made."""
+
+    call: Call
+    policy: RetryPolicy
+    deadline: float | None
+    timeout: float | None
+    attempts: int = 0
+
+
+def _retryable(run: _Run, error: BaseException) -> bool:
+    # An error of another operation (the IAM token fetch inside an attempt) was already
+    # retried by its own pipeline; retrying it here would multiply attempts.
+    same = getattr(error, "operation", run.call.operation) == run.call.operation
+    return same and run.policy.is_retryable(error)
+
+
 class _RetryWithFreshCredentials(Exception):
     def __init__(self, error: APIError) -> None:
         super().__init__(error.message)
@@ -137,86 +156,82 @@ class Pipeline:
         policy = policy or self.policy
         started = self._monotonic()
         deadline = None if policy.deadline is None else started + policy.deadline
-        attempts = 0
-
-        async def attempt() -> HttpResponse:
-            nonlocal attempts
-            refreshed = False
-            while True:
-                attempts += 1
-                try:
-                    return await self._attempt(call, attempts, deadline, timeout)
-                except _RetryWithFreshCredentials as retry:
-                    if refreshed:
-                        raise retry.error from None
-                    refreshed = True
-
-        def retryable(error: BaseException) -> bool:
-            # An error of another operation (the IAM token fetch inside an attempt) was
-            # already retried by its own pipeline; retrying it here would multiply attempts.
-            same = getattr(error, "operation", call.operation) == call.operation
-            return same and policy.is_retryable(error)
-
-        def past_deadline(delay: float) -> bool:
-            # A stated wait (Retry-After) is honoured whole, or not at all: never past the
-            # deadline, and never cut short into a request that would only be refused again.
-            return deadline is not None and self._monotonic() + delay >= deadline
-
-        async def retry_after(first: BaseException) -> HttpResponse:
-            # The first failed attempt counts as tenacity's attempt 0; its wait comes first.
-            delay = policy.delay(first, 1, self._rand)
-            if past_deadline(delay):
-                raise first
-            self._log_wait(call, delay, attempts, first)
-            await self._sleep(delay)
-
-            def stop(state: RetryCallState) -> bool:
-                if state.attempt_number + 1 >= policy.max_attempts:
-                    return True
-                return past_deadline(state.upcoming_sleep)
-
-            def wait(state: RetryCallState) -> float:
-                assert state.outcome is not None
-                error = state.outcome.exception()
-                assert error is not None
-                return policy.delay(error, state.attempt_number + 1, self._rand)
-
-            def before_sleep(state: RetryCallState) -> None:
-                error = state.outcome.exception() if state.outcome else None
-                self._log_wait(call, state.upcoming_sleep, attempts, error)
-
-            retrying = AsyncRetrying(
-                stop=stop,
-                wait=wait,
-                retry=retry_if_exception(retryable),
-                sleep=self._sleep,
-                before_sleep=before_sleep,
-                reraise=True,
-            )
-            async for state in retrying:
-                with state:
-                    return await attempt()
-            raise AssertionError("unreachable: tenacity reraises the last error")
-
+        run = _Run(call=call, policy=policy, deadline=deadline, timeout=timeout)
         try:
             try:
-                response = await attempt()
+                response = await self._attempts(run)
             except Exception as error:
-                if policy.max_attempts <= 1 or not retryable(error):
+                if policy.max_attempts <= 1 or not _retryable(run, error):
                     raise
                 # The retry loop is built only once an attempt has failed: building it for
                 # every call cost more than the rest of our per-request work.
-                response = await retry_after(error)
+                response = await self._retry(run, error)
         except CloudOcrError as error:
             own = getattr(error, "operation", call.operation) == call.operation
             if isinstance(error, (APIError, TransportError)) and own:
-                error.attempts = attempts
+                error.attempts = run.attempts
             if isinstance(error, AuthenticationError) and self._gate is not None:
                 # Refused for good (a token refresh did not help; an IAM login failed; a key
                 # revoked mid-run): remembered, so no other call sends with it.
                 self._gate.record(call.operation, error)
             raise
-        return Delivery(response=response, attempts=attempts, elapsed=self._monotonic() - started)
+        return Delivery(
+            response=response, attempts=run.attempts, elapsed=self._monotonic() - started
+        )
+
+    async def _attempts(self, run: _Run) -> HttpResponse:
+        """One attempt, and once more at once when a refused token could be refreshed."""
+        refreshed = False
+        while True:
+            run.attempts += 1
+            try:
+                return await self._attempt(run.call, run.attempts, run.deadline, run.timeout)
+            except _RetryWithFreshCredentials as retry:
+                if refreshed:
+                    raise retry.error from None
+                refreshed = True
+
+    def _past_deadline(self, run: _Run, delay: float) -> bool:
+        # A stated wait (Retry-After) is honoured whole, or not at all: never past the
+        # deadline, and never cut short into a request that would only be refused again.
+        return run.deadline is not None and self._monotonic() + delay >= run.deadline
+
+    async def _retry(self, run: _Run, first: BaseException) -> HttpResponse:
+        policy = run.policy
+        # The first failed attempt counts as tenacity's attempt 0; its wait comes first.
+        delay = policy.delay(first, 1, self._rand)
+        if self._past_deadline(run, delay):
+            raise first
+        self._log_wait(run.call, delay, run.attempts, first)
+        await self._sleep(delay)
+
+        def stop(state: RetryCallState) -> bool:
+            if state.attempt_number + 1 >= policy.max_attempts:
+                return True
+            return self._past_deadline(run, state.upcoming_sleep)
+
+        def wait(state: RetryCallState) -> float:
+            assert state.outcome is not None
+            error = state.outcome.exception()
+            assert error is not None
+            return policy.delay(error, state.attempt_number + 1, self._rand)
+
+        def before_sleep(state: RetryCallState) -> None:
+            error = state.outcome.exception() if state.outcome else None
+            self._log_wait(run.call, state.upcoming_sleep, run.attempts, error)
+
+        retrying = AsyncRetrying(
+            stop=stop,
+            wait=wait,
+            retry=retry_if_exception(functools.partial(_retryable, run)),
+            sleep=self._sleep,
+            before_sleep=before_sleep,
+            reraise=True,
+        )
+        async for state in retrying:
+            with state:
+                return await self._attempts(run)
+        raise AssertionError("unreachable: tenacity reraises the last error")
 
     async def _acquire_slot(self, call: Call, deadline: float | None) -> None:
         semaphore = self._semaphore

@@ -205,5 +205,8 @@ def parse_result(payload: Any, result_type: type[T], meta: ResponseMeta | None =
     """Build a typed result from the ``result`` member of a response body."""
     result = converter.structure(payload, result_type)
     if isinstance(result, Result):
-        result = attrs.evolve(result, raw=payload, meta=meta)
+        # Set on the instance just built (before anyone sees it) rather than built a second
+        # time with attrs.evolve; neither field takes part in equality or hashing.
+        object.__setattr__(result, "raw", payload)
+        object.__setattr__(result, "meta", meta)
     return result

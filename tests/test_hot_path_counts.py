@@ -1,0 +1,95 @@
+"""The hot path in counts, not times: waits per acquire, objects a run keeps, work per call."""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import weakref
+from typing import Any
+
+from aiocloudocr import AdaptiveLimiter, AkSkCredentials, Client, HttpRequest, HttpResponse
+from aiocloudocr.testing import MockTransport, json_response
+from tests.fakes import make_png
+
+EMPTY_RESULT = {"result": {"words_block_count": 0, "words_block_list": []}}
+AKSK = AkSkCredentials(access_key="AKTESTEXAMPLE0000000", secret_key="S" * 40)
+
+
+class CountingLimiter(AdaptiveLimiter):
+    """An AdaptiveLimiter that counts, per task, how often acquire had to wait."""
+
+    def __init__(self, **options: Any) -> None:
+        super().__init__(**options)
+        self.waits: dict[asyncio.Task[Any] | None, int] = {}
+
+    async def _wait_for_slot(self, deadline: float | None) -> None:
+        task = asyncio.current_task()
+        self.waits[task] = self.waits.get(task, 0) + 1
+        await super()._wait_for_slot(deadline)
+
+
+async def test_each_acquire_waits_at_most_once_and_in_arrival_order() -> None:
+    """Under 500 concurrent acquires and 4 slots, a waiter resumes once, first come first."""
+    limiter = CountingLimiter(max_concurrency=4)
+    order: list[int] = []
+
+    async def one(index: int) -> None:
+        await limiter.acquire()
+        order.append(index)
+        await asyncio.sleep(0)
+        limiter.release(None, 0.001)
+
+    await asyncio.gather(*(one(i) for i in range(500)))
+    assert max(limiter.waits.values()) == 1
+    assert len(limiter.waits) == 496  # all but the first four waited, once each
+    assert order == list(range(500))
+    assert limiter.state().in_flight == 0
+
+
+async def test_a_newcomer_does_not_take_a_slot_from_a_waiter() -> None:
+    """A slot freed while others wait goes to the longest waiter, not to a new acquire."""
+    limiter = AdaptiveLimiter(max_concurrency=1)
+    await limiter.acquire()
+    waiter = asyncio.ensure_future(limiter.acquire())
+    await asyncio.sleep(0)
+    limiter.release(None, 0.001)  # handed to the waiter before it even resumes
+    newcomer = asyncio.ensure_future(limiter.acquire())
+    await asyncio.sleep(0)
+    assert waiter.done() and not newcomer.done()
+    limiter.release(None, 0.001)
+    await asyncio.sleep(0)
+    assert newcomer.done()
+
+
+def answer(request: HttpRequest) -> HttpResponse:
+    """The canned success."""
+    return json_response(EMPTY_RESULT)
+
+
+async def test_a_map_keeps_no_outcome_the_caller_let_go() -> None:
+    """2,000 inputs through map: outcomes the caller dropped are not kept by the run."""
+    png = make_png(32, 32)
+    refs: list[weakref.ref[Any]] = []
+    async with Client(
+        AKSK, region="ap-southeast-1", project_id="p1", transport=MockTransport(answer)
+    ) as client:
+        async for outcome in client.map("web_image", [png] * 2000, concurrency=16):
+            refs.append(weakref.ref(outcome))
+        transport = client._shared.transport
+        transport.requests.clear()  # type: ignore[attr-defined]
+        gc.collect()
+        alive = sum(ref() is not None for ref in refs)
+    assert alive <= 1  # at most the loop variable's last value
+
+
+async def test_gathered_calls_leave_nothing_behind_in_the_limiter() -> None:
+    """After 1,000 gathered calls the limiter holds no waiter and no slot."""
+    png = make_png(32, 32)
+    async with Client(
+        AKSK, region="ap-southeast-1", project_id="p1", transport=MockTransport(answer)
+    ) as client:
+        await asyncio.gather(*(client.web_image(png) for _ in range(1000)))
+        limiter = client.limiter("ocr")
+        assert isinstance(limiter, AdaptiveLimiter)
+        assert limiter.state().in_flight == 0
+        assert not limiter._waiters
