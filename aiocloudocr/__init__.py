@@ -3,6 +3,7 @@
 from aiocloudocr._batch import BatchRun, MapStats, Outcome
 from aiocloudocr._client import Client
 from aiocloudocr._config import ClientConfig
+from aiocloudocr._hooks import RequestInfo, ResponseInfo
 from aiocloudocr._http import HttpRequest, HttpResponse, Transport
 from aiocloudocr._images import ImageLimits, ImageSource
 from aiocloudocr._limiter import AdaptiveLimiter, Limiter, LimiterState
@@ -102,7 +103,9 @@ __all__ = [
     "PassportResult",
     "PasswordCredentials",
     "PermissionDeniedError",
+    "RequestInfo",
     "RequestTimeout",
+    "ResponseInfo",
     "ResponseMeta",
     "Result",
     "RetryPolicy",

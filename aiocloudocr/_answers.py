@@ -13,6 +13,8 @@ import json
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from multidict import CIMultiDict
+
 from aiocloudocr.errors import APIError, InvalidResponseError, error_class_for
 from aiocloudocr.models._base import ResponseMeta
 from aiocloudocr.models.converter import parse_result
@@ -121,6 +123,24 @@ def error_for(
         service=service,
         retry_after=parse_retry_after(headers.get("Retry-After"), now),
     )
+
+
+# Response headers that carry credentials by design; never shown to users.
+_HIDDEN_HEADERS = frozenset({"x-subject-token", "set-cookie", "authorization", "x-auth-token"})
+
+
+def visible_headers(headers: Mapping[str, str], secrets: Iterable[str]) -> CIMultiDict[str]:
+    """An answer's headers as users may see them: credential headers dropped, any value
+    holding a secret masked."""
+    secrets = tuple(s for s in secrets if len(s) >= 6)
+    shown: CIMultiDict[str] = CIMultiDict()
+    for name, value in headers.items():
+        if name.lower() in _HIDDEN_HEADERS:
+            continue
+        if any(secret in value for secret in secrets):
+            value = scrub(value, secrets)
+        shown.add(name, value)
+    return shown
 
 
 def _request_id(headers: Mapping[str, str], secrets: Iterable[str]) -> str | None:

@@ -13,21 +13,25 @@ from typing import Any, TypeVar, overload
 import attrs
 from yarl import URL
 
-from aiocloudocr._answers import result_for
 from aiocloudocr._batch import BatchRun, ProgressCallback
 from aiocloudocr._config import ClientConfig, options_from_env
-from aiocloudocr._http import Transport
+from aiocloudocr._hooks import RequestHook, ResponseHook
+from aiocloudocr._http import HttpResponse, Transport
 from aiocloudocr._images import ImageSource
-from aiocloudocr._limiter import Limiter, shared_limiter
+from aiocloudocr._limiter import Limiter
 from aiocloudocr._methods import OperationMethods
-from aiocloudocr._pipeline import Call
-from aiocloudocr._requests import body_of_request, body_of_source, check_fields, warn_deprecated
+from aiocloudocr._requests import (
+    body_of_request,
+    body_of_source,
+    check_fields,
+    raw_call,
+)
+from aiocloudocr._sending import LimiterChoice, Sender
 from aiocloudocr._session import Session
 from aiocloudocr._transport import AiohttpTransport
-from aiocloudocr.auth.credentials import AkSkCredentials, Credentials, credentials_from_env
+from aiocloudocr.auth.credentials import Credentials, credentials_from_env
 from aiocloudocr.auth.token_cache import TokenCache
 from aiocloudocr.errors import ConfigurationError
-from aiocloudocr.models._base import ResponseMeta
 from aiocloudocr.operations import AnyOperation, Operation, get_operation
 from aiocloudocr.regions import ServiceName
 from aiocloudocr.retry import RetryPolicy
@@ -74,7 +78,12 @@ class Client(OperationMethods):
         headers: Mapping[str, str] | None = None,
         max_response_bytes: int | None = None,
         initial_concurrency: int = 8,
-        limiter: Limiter | Callable[[ServiceName], Limiter] | None = None,
+        limiter: LimiterChoice = None,
+        proxy: str | None = None,
+        trust_env: bool = True,
+        tracing: bool | None = None,
+        on_request: RequestHook | None = None,
+        on_response: ResponseHook | None = None,
     ) -> None:
         config = ClientConfig.build(
             credentials_from_env() if credentials is None else credentials,
@@ -82,7 +91,8 @@ class Client(OperationMethods):
             user_agent=user_agent, retry=retry, headers=headers,
             enterprise_project_id=enterprise_project_id, concurrency=concurrency,
             timeout=timeout, connect_timeout=connect_timeout, adaptive=adaptive,
-            rate_limit=rate_limit, initial_concurrency=initial_concurrency,
+            rate_limit=rate_limit, initial_concurrency=initial_concurrency, proxy=proxy,
+            trust_env=trust_env, tracing=tracing, on_request=on_request, on_response=on_response,
             **({} if max_response_bytes is None else {"max_response_bytes": max_response_bytes}),
         )  # fmt: skip
         if transport is not None and session is not None:
@@ -90,19 +100,20 @@ class Client(OperationMethods):
         owns = transport is None
         if transport is None:
             transport = AiohttpTransport(
-                connection_limit=config.concurrency, user_agent=config.user_agent, session=session
+                connection_limit=config.concurrency,
+                user_agent=config.user_agent,
+                session=session,
+                trust_env=config.trust_env,
+                proxy=config.proxy,
             )
         shared = Session.open(config, transport, owns_transport=owns, clock=clock, sleep=sleep)
         self._given_limiter = limiter
         self._setup(config, shared, limiters={})
 
     def _setup(self, config: ClientConfig, shared: Session, limiters: dict[str, Limiter]) -> None:
-        self._config, self._shared, self._limiters = config, shared, limiters
-        wire, self._preparing = shared.slots_for(config.concurrency)
-        self._pipeline = shared.pipeline(config, shared.authenticator(config), wire)
-        self._base_headers = {"Content-Type": JSON_CONTENT_TYPE, **config.headers}
-        if config.enterprise_project_id:
-            self._base_headers["Enterprise-Project-Id"] = config.enterprise_project_id
+        self._config, self._shared = config, shared
+        self._sender = Sender(config, shared, self._given_limiter, limiters)
+        self._pipeline = self._sender.pipeline
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **options: Any) -> Client:
@@ -131,7 +142,7 @@ class Client(OperationMethods):
         config = attrs.evolve(self._config, **changes)
         clone = object.__new__(type(self))
         clone._given_limiter = self._given_limiter
-        clone._setup(config, self._shared, self._limiters)
+        clone._setup(config, self._shared, self._sender.limiters)
         return clone
 
     @property
@@ -214,29 +225,7 @@ class Client(OperationMethods):
 
         Its ``state()`` shows the current rate, concurrency and throttle counts.
         """
-        limiter = self._limiters.get(service)
-        if limiter is not None:
-            return limiter
-        given = self._given_limiter
-        if given is not None:
-            limiter = given if isinstance(given, Limiter) else given(service)
-            self._limiters[service] = limiter
-            return limiter
-        if not self._config.adaptive:
-            return None
-        if limiter is None:
-            config = self._config
-            key = (config.identity(), str(config.endpoint(service)), self._shared.project_id)
-            adaptive = shared_limiter(
-                key,
-                config.concurrency,
-                sleep=self._shared.sleep,
-                initial_concurrency=config.initial_concurrency,
-            )
-            if config.rate_limit is not None:
-                adaptive.assume_rate(*config.rate_limit)
-            self._limiters[service] = limiter = adaptive
-        return limiter
+        return self._sender.limiter(service)
 
     async def project_id(self) -> str:
         """The project id for request paths (for a project-name token: read from the token)."""
@@ -251,6 +240,8 @@ class Client(OperationMethods):
         timeout: float | None = ...,
         retry: RetryPolicy | None = ...,
         check: bool = ...,
+        headers: Mapping[str, str] | None = ...,
+        extra_body: Mapping[str, Any] | None = ...,
     ) -> ResultT: ...
 
     @overload
@@ -262,6 +253,8 @@ class Client(OperationMethods):
         timeout: float | None = ...,
         retry: RetryPolicy | None = ...,
         check: bool = ...,
+        headers: Mapping[str, str] | None = ...,
+        extra_body: Mapping[str, Any] | None = ...,
     ) -> Any: ...
 
     async def call(
@@ -272,15 +265,18 @@ class Client(OperationMethods):
         timeout: float | None = None,
         retry: RetryPolicy | None = None,
         check: bool = True,
+        headers: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
     ) -> Any:
         """Send ``request`` to ``operation`` (an Operation or its name) and return its result.
 
         With ``check`` (the default) an ``image`` the operation's documented limits reject
-        raises :class:`ValidationError` and nothing is sent.
+        raises :class:`ValidationError` and nothing is sent. ``headers`` are sent (and
+        signed) with this request; ``extra_body`` members are merged into the JSON body.
         """
         op = get_operation(operation) if isinstance(operation, str) else operation
-        body = body_of_request(op, request, check=check)
-        return await self._send(op, body, timeout=timeout, retry=retry)
+        body = body_of_request(op, request, check=check, extra_body=extra_body)
+        return await self._sender.send(op, body, timeout=timeout, retry=retry, headers=headers)
 
     async def _run(
         self,
@@ -292,47 +288,42 @@ class Client(OperationMethods):
         check: bool = True,
         timeout: float | None = None,
         retry: RetryPolicy | None = None,
+        headers: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
     ) -> Any:
         """Build the operation's request from an image source and typed fields, then send it."""
         # Reading and encoding happen before a wire slot is free; bounding them keeps a
         # gather of thousands of calls from holding thousands of encoded images at once.
-        async with self._preparing:
-            body = await body_of_source(op, image, url, fields, check=check)
-            return await self._send(op, body, timeout=timeout, retry=retry)
+        async with self._sender.preparing:
+            body = await body_of_source(op, image, url, fields, check=check, extra_body=extra_body)
+            return await self._sender.send(op, body, timeout=timeout, retry=retry, headers=headers)
 
-    async def _send(
-        self, op: AnyOperation, body: bytes, *, timeout: float | None, retry: RetryPolicy | None
-    ) -> Any:
-        if op.deprecated:
-            warn_deprecated(op)
-        project_id = await self.project_id() if op.needs_project_id else self._shared.project_id
-        headers = self._base_headers
-        if project_id and isinstance(self._config.credentials, AkSkCredentials):
-            headers = {**headers, "X-Project-Id": project_id}
-        call = Call(
-            operation=op.name,
-            service=op.service,
-            method=op.method,
-            endpoint=self._config.endpoint(op.service),
-            path=op.render_path(project_id),
-            body=body,
-            headers=headers,
-            limiter=self.limiter(op.service),
-        )
-        delivery = await self._pipeline.send(call, policy=retry, timeout=timeout)
-        meta = ResponseMeta(
-            request_id=delivery.request_id,
-            status=delivery.response.status,
-            attempts=delivery.attempts,
-            elapsed=delivery.elapsed,
-        )
-        return result_for(
-            result_type=op.result_type,
-            body=delivery.response.body,
-            meta=meta,
-            operation=op.name,
-            service=op.service,
-        )
+    async def request(
+        self,
+        service: ServiceName,
+        method: str,
+        path: str,
+        *,
+        json: Any = None,
+        content: bytes | None = None,
+        content_type: str | None = None,
+        query: Mapping[str, str] | Iterable[tuple[str, str]] | None = None,
+        headers: Mapping[str, str] | None = None,
+        timeout: float | None = None,
+        retry: RetryPolicy | None = None,
+    ) -> HttpResponse:
+        """Send any request to the ``ocr``, ``image`` or ``iam`` service and return its 2xx
+        answer: signed, limited, retried and mapped to errors like any operation.
+
+        For a path (or API) the operation table does not know yet; ``{project_id}`` in
+        ``path`` is filled in. ``json`` is sent as a JSON body, ``content`` as raw bytes (of
+        ``content_type``, ``application/octet-stream`` by default).
+        """
+        call = await raw_call(
+            self._sender, service, method, path, json=json, content=content,
+            content_type=content_type, query=query, headers=headers,
+        )  # fmt: skip
+        return await self._sender.send_raw(call, timeout=timeout, retry=retry)
 
     def map(
         self,

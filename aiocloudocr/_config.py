@@ -10,6 +10,7 @@ from typing import Any
 import attrs
 from yarl import URL
 
+from aiocloudocr._hooks import RequestHook, ResponseHook
 from aiocloudocr._http import DEFAULT_MAX_RESPONSE_BYTES
 from aiocloudocr._version import __version__
 from aiocloudocr.auth.credentials import (
@@ -42,6 +43,14 @@ def endpoint_url(service: str, value: str) -> URL:
     return url.with_path("/").with_query(None).with_fragment(None)
 
 
+def _masked_url(value: str | None) -> str:
+    # A proxy URL may carry a password: never in a repr.
+    if value is None:
+        return "None"
+    url = URL(value)
+    return repr(str(url.with_password("***")) if url.password else value)
+
+
 def _positive(name: str, value: float) -> None:
     if not value > 0:  # also refuses NaN
         raise ConfigurationError(f"{name} must be a positive number of seconds, got {value!r}")
@@ -72,6 +81,11 @@ class ClientConfig:
     rate_limit: tuple[int, float] | None = None
     max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES
     initial_concurrency: int = 8
+    proxy: str | None = attrs.field(default=None, repr=lambda value: _masked_url(value))
+    trust_env: bool = True
+    tracing: bool | None = None
+    on_request: RequestHook | None = None
+    on_response: ResponseHook | None = None
 
     @classmethod
     def build(
@@ -143,6 +157,13 @@ class ClientConfig:
             raise ConfigurationError(f"concurrency must be at least 1, got {self.concurrency}")
         _positive("timeout", self.timeout)
         _positive("connect_timeout", self.connect_timeout)
+        if self.proxy is not None:
+            proxy = URL(self.proxy)
+            if proxy.scheme not in ("http", "https") or not proxy.host:
+                raise ConfigurationError(
+                    f"proxy must be an http(s) URL such as http://proxy.example:3128, got "
+                    f"{_masked_url(self.proxy)}"
+                )
         if self.initial_concurrency < 1:
             raise ConfigurationError(
                 f"initial_concurrency must be at least 1, got {self.initial_concurrency}"

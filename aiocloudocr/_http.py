@@ -8,8 +8,9 @@ from a function for unit tests.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 import attrs
 from multidict import CIMultiDict, CIMultiDictProxy
@@ -52,6 +53,10 @@ class HttpResponse:
     headers: Mapping[str, str] = attrs.field(factory=dict, converter=_case_insensitive, repr=False)
     body: bytes = attrs.field(default=b"", repr=False)
     reason: str = ""
+
+    def json(self) -> Any:
+        """The body parsed as JSON."""
+        return json.loads(self.body)
 
 
 @runtime_checkable

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any, cast
 
 from aiocloudocr._images import ImageSource
@@ -39,7 +39,9 @@ class OperationMethods:
 
     Every method takes the image as its first argument (bytes, a path, a binary file object,
     base64 text or an http(s) URL) or ``url=``, the operation's documented fields as keyword
-    arguments (unset ones are not sent), and ``check``/``timeout``/``retry`` per call.
+    arguments (unset ones are not sent), and per call ``check``/``timeout``/``retry``,
+    ``headers`` (sent and signed with this request) and ``extra_body`` (members merged into
+    the JSON body last: for fields the service has that this version does not know yet).
     """
 
     async def _run(
@@ -52,6 +54,8 @@ class OperationMethods:
         check: bool = True,
         timeout: float | None = None,
         retry: RetryPolicy | None = None,
+        headers: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
     ) -> Any:
         raise NotImplementedError
 
@@ -67,6 +71,8 @@ class OperationMethods:
         check: bool = True,
         timeout: float | None = None,
         retry: RetryPolicy | None = None,
+        headers: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
     ) -> WebImageResult:
         """Web Image OCR: text blocks from screenshots, product images and ads."""
         fields = {
@@ -76,7 +82,15 @@ class OperationMethods:
             "detect_text_direction": detect_text_direction,
         }
         result = await self._run(
-            WEB_IMAGE, image, url, fields, check=check, timeout=timeout, retry=retry
+            WEB_IMAGE,
+            image,
+            url,
+            fields,
+            check=check,
+            timeout=timeout,
+            retry=retry,
+            headers=headers,
+            extra_body=extra_body,
         )
         return cast(WebImageResult, result)
 
@@ -91,11 +105,21 @@ class OperationMethods:
         check: bool = True,
         timeout: float | None = None,
         retry: RetryPolicy | None = None,
+        headers: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
     ) -> ImageTaggingResult:
         """Image Tagging v2: scene, object and concept tags with confidences (0-100)."""
         fields = {"language": language, "threshold": threshold, "limit": limit}
         result = await self._run(
-            IMAGE_TAGGING, image, url, fields, check=check, timeout=timeout, retry=retry
+            IMAGE_TAGGING,
+            image,
+            url,
+            fields,
+            check=check,
+            timeout=timeout,
+            retry=retry,
+            headers=headers,
+            extra_body=extra_body,
         )
         return cast(ImageTaggingResult, result)
 
@@ -112,6 +136,8 @@ class OperationMethods:
         check: bool = True,
         timeout: float | None = None,
         retry: RetryPolicy | None = None,
+        headers: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
     ) -> ThailandIdCardResult:
         """Thailand ID card OCR: the front (or back) of a Thai national ID card as fields."""
         fields: dict[str, Any] = {
@@ -122,7 +148,15 @@ class OperationMethods:
             "return_text_location": return_text_location,
         }
         result = await self._run(
-            THAILAND_ID_CARD, image, url, fields, check=check, timeout=timeout, retry=retry
+            THAILAND_ID_CARD,
+            image,
+            url,
+            fields,
+            check=check,
+            timeout=timeout,
+            retry=retry,
+            headers=headers,
+            extra_body=extra_body,
         )
         return cast(ThailandIdCardResult, result)
 
@@ -140,6 +174,8 @@ class OperationMethods:
         check: bool = True,
         timeout: float | None = None,
         retry: RetryPolicy | None = None,
+        headers: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
     ) -> MyanmarIdCardResult:
         """Myanmar ID card OCR: a national registration card as fields, optionally translated."""
         fields: dict[str, Any] = {
@@ -151,7 +187,15 @@ class OperationMethods:
             "return_translation": return_translation,
         }
         result = await self._run(
-            MYANMAR_ID_CARD, image, url, fields, check=check, timeout=timeout, retry=retry
+            MYANMAR_ID_CARD,
+            image,
+            url,
+            fields,
+            check=check,
+            timeout=timeout,
+            retry=retry,
+            headers=headers,
+            extra_body=extra_body,
         )
         return cast(MyanmarIdCardResult, result)
 
@@ -164,11 +208,21 @@ class OperationMethods:
         check: bool = True,
         timeout: float | None = None,
         retry: RetryPolicy | None = None,
+        headers: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
     ) -> PassportResult:
         """Passport OCR: the data page's key fields and machine-readable zone."""
         fields: dict[str, Any] = {"country_code": country_code}
         result = await self._run(
-            PASSPORT, image, url, fields, check=check, timeout=timeout, retry=retry
+            PASSPORT,
+            image,
+            url,
+            fields,
+            check=check,
+            timeout=timeout,
+            retry=retry,
+            headers=headers,
+            extra_body=extra_body,
         )
         return cast(PassportResult, result)
 
@@ -181,11 +235,21 @@ class OperationMethods:
         check: bool = True,
         timeout: float | None = None,
         retry: RetryPolicy | None = None,
+        headers: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
     ) -> EmiratesIdCardResult:
         """UAE ID card OCR: the front or back of an Emirates ID card as fields."""
         fields: dict[str, Any] = {"side": side}
         result = await self._run(
-            EMIRATES_ID_CARD, image, url, fields, check=check, timeout=timeout, retry=retry
+            EMIRATES_ID_CARD,
+            image,
+            url,
+            fields,
+            check=check,
+            timeout=timeout,
+            retry=retry,
+            headers=headers,
+            extra_body=extra_body,
         )
         return cast(EmiratesIdCardResult, result)
 
@@ -198,11 +262,21 @@ class OperationMethods:
         check: bool = True,
         timeout: float | None = None,
         retry: RetryPolicy | None = None,
+        headers: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
     ) -> BankCardResult:
         """UAE bank card OCR: card number, validity, holder and card type."""
         fields: dict[str, Any] = {"return_text_location": return_text_location}
         result = await self._run(
-            BANK_CARD, image, url, fields, check=check, timeout=timeout, retry=retry
+            BANK_CARD,
+            image,
+            url,
+            fields,
+            check=check,
+            timeout=timeout,
+            retry=retry,
+            headers=headers,
+            extra_body=extra_body,
         )
         return cast(BankCardResult, result)
 
@@ -217,11 +291,21 @@ class OperationMethods:
         check: bool = True,
         timeout: float | None = None,
         retry: RetryPolicy | None = None,
+        headers: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
     ) -> ImageTaggingV1Result:
         """Image Tagging v1 (deprecated: use image_tagging): tags with confidences."""
         fields: dict[str, Any] = {"language": language, "limit": limit, "threshold": threshold}
         result = await self._run(
-            IMAGE_TAGGING_V1, image, url, fields, check=check, timeout=timeout, retry=retry
+            IMAGE_TAGGING_V1,
+            image,
+            url,
+            fields,
+            check=check,
+            timeout=timeout,
+            retry=retry,
+            headers=headers,
+            extra_body=extra_body,
         )
         return cast(ImageTaggingV1Result, result)
 
@@ -233,11 +317,21 @@ class OperationMethods:
         check: bool = True,
         timeout: float | None = None,
         retry: RetryPolicy | None = None,
+        headers: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
     ) -> EnhancedImageResult:
         """Low-light enhancement (deprecated): the brightened image as bytes."""
         fields: dict[str, Any] = {"brightness": brightness}
         result = await self._run(
-            DARK_ENHANCE, image, None, fields, check=check, timeout=timeout, retry=retry
+            DARK_ENHANCE,
+            image,
+            None,
+            fields,
+            check=check,
+            timeout=timeout,
+            retry=retry,
+            headers=headers,
+            extra_body=extra_body,
         )
         return cast(EnhancedImageResult, result)
 
@@ -250,11 +344,21 @@ class OperationMethods:
         check: bool = True,
         timeout: float | None = None,
         retry: RetryPolicy | None = None,
+        headers: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
     ) -> EnhancedImageResult:
         """Defogging (deprecated): the dehazed image as bytes."""
         fields: dict[str, Any] = {"gamma": gamma, "natural_look": natural_look}
         result = await self._run(
-            DEFOG, image, None, fields, check=check, timeout=timeout, retry=retry
+            DEFOG,
+            image,
+            None,
+            fields,
+            check=check,
+            timeout=timeout,
+            retry=retry,
+            headers=headers,
+            extra_body=extra_body,
         )
         return cast(EnhancedImageResult, result)
 
@@ -267,11 +371,21 @@ class OperationMethods:
         check: bool = True,
         timeout: float | None = None,
         retry: RetryPolicy | None = None,
+        headers: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
     ) -> EnhancedImageResult:
         """Super resolution (deprecated): the image upscaled 3x or 4x, as bytes."""
         fields: dict[str, Any] = {"scale": scale, "model": model}
         result = await self._run(
-            SUPER_RESOLUTION, image, None, fields, check=check, timeout=timeout, retry=retry
+            SUPER_RESOLUTION,
+            image,
+            None,
+            fields,
+            check=check,
+            timeout=timeout,
+            retry=retry,
+            headers=headers,
+            extra_body=extra_body,
         )
         return cast(EnhancedImageResult, result)
 
@@ -282,10 +396,20 @@ class OperationMethods:
         check: bool = True,
         timeout: float | None = None,
         retry: RetryPolicy | None = None,
+        headers: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
     ) -> BgmRecognitionResult:
         """Background music recognition (deprecated): the music of an MP4 video at a URL."""
         fields: dict[str, Any] = {}
         result = await self._run(
-            BGM_RECOGNITION, None, url, fields, check=check, timeout=timeout, retry=retry
+            BGM_RECOGNITION,
+            None,
+            url,
+            fields,
+            check=check,
+            timeout=timeout,
+            retry=retry,
+            headers=headers,
+            extra_body=extra_body,
         )
         return cast(BgmRecognitionResult, result)

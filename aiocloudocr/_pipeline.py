@@ -4,6 +4,8 @@ One attempt: wait for the limiter and a wire slot (inside the call's deadline) -
 authenticate and sign just before the bytes go out -> send through the transport -> the
 answer becomes a typed result or a typed error at one boundary (:mod:`aiocloudocr._answers`).
 Between attempts the retry policy (data) decides; a wire slot is never held while sleeping.
+Observers (:mod:`aiocloudocr._observe`: tracing, metrics, users' hooks) hear each step; a
+pipeline without any pays one ``if`` per step.
 """
 
 from __future__ import annotations
@@ -11,6 +13,8 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
+import os
+import sys
 import time
 from collections.abc import Awaitable, Callable, Mapping
 
@@ -22,6 +26,7 @@ from aiocloudocr._answers import REQUEST_ID_HEADER, error_for
 from aiocloudocr._gate import Gate
 from aiocloudocr._http import DEFAULT_MAX_RESPONSE_BYTES, HttpRequest, HttpResponse, Transport
 from aiocloudocr._limiter import Limiter
+from aiocloudocr._observe import Observer, WaitKind, Watch, watch_call
 from aiocloudocr.auth.authenticators import Authenticator
 from aiocloudocr.errors import (
     APIError,
@@ -33,6 +38,28 @@ from aiocloudocr.errors import (
 from aiocloudocr.retry import TOKEN_REJECTED_CODES, RetryPolicy, full_jitter
 
 logger = logging.getLogger("aiocloudocr")
+
+LOG_VAR = "AIOCLOUDOCR_LOG"
+_LOG_LEVELS = {"debug": logging.DEBUG, "info": logging.INFO}
+_log_var_read = False
+
+
+def log_from_env(environ: Mapping[str, str] = os.environ) -> None:
+    """Once per process (when the first client is created): with ``AIOCLOUDOCR_LOG=debug``
+    or ``info``, log the ``aiocloudocr`` logger at that level to stderr, unless it already
+    has handlers (the application configured logging itself)."""
+    global _log_var_read
+    if _log_var_read:
+        return
+    _log_var_read = True
+    level = _LOG_LEVELS.get(environ.get(LOG_VAR, "").strip().lower())
+    if level is None or logger.handlers:
+        return
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("[%(asctime)s %(name)s %(levelname)s] %(message)s"))
+    handler.setLevel(level)
+    logger.addHandler(handler)
+    logger.setLevel(level)
 
 
 @attrs.frozen(kw_only=True)
@@ -95,7 +122,10 @@ class _Run:
     policy: RetryPolicy
     deadline: float | None
     timeout: float | None
+    watch: Watch | None
     attempts: int = 0
+    # The last exchange's seconds on the wire (what the limiter learns from).
+    latency: float | None = None
 
 
 def _retryable(run: _Run, error: BaseException) -> bool:
@@ -127,36 +157,60 @@ class Pipeline:
     _clock: Callable[[], float] = time.time
     _rand: Callable[[], float] = full_jitter
     _gate: Gate | None = attrs.field(default=None, alias="gate")
+    _observers: tuple[Observer, ...] = attrs.field(default=(), alias="observers")
+    # Indices of observers that have raised: the first failure is logged at WARNING only.
+    _observer_failures: set[int] = attrs.field(factory=set, init=False)
 
     def _secrets(self) -> tuple[str, ...]:
         return self._auth.secrets if self._auth is not None else ()
+
+    def secrets(self) -> tuple[str, ...]:
+        """Every secret this pipeline's authentication has sent (to scrub from answers)."""
+        return self._secrets()
 
     async def send(
         self, call: Call, *, policy: RetryPolicy | None = None, timeout: float | None = None
     ) -> Delivery:
         """Send ``call`` until it succeeds or the policy gives up; raise the last error."""
+        seen = (
+            watch_call(self._observers, self._observer_failures, call) if self._observers else None
+        )
         gate = self._gate if call.authenticate else None
-        if gate is not None and not gate.is_open(call.operation):
-            return await self._send_through_gate(gate, call, policy, timeout)
-        return await self._send(call, policy, timeout)
+        try:
+            if gate is not None and not gate.is_open(call.operation):
+                delivery = await self._send_through_gate(gate, call, policy, timeout, seen)
+            else:
+                delivery = await self._send(call, policy, timeout, seen)
+        except BaseException as error:
+            if seen is not None:
+                seen.call_ended(None, error)
+            raise
+        if seen is not None:
+            seen.call_ended(delivery, None)
+        return delivery
 
     async def _send_through_gate(
-        self, gate: Gate, call: Call, policy: RetryPolicy | None, timeout: float | None
+        self,
+        gate: Gate,
+        call: Call,
+        policy: RetryPolicy | None,
+        timeout: float | None,
+        seen: Watch | None,
     ) -> Delivery:
         probe = await gate.enter(call.operation)
         try:
-            return await self._send(call, policy, timeout)
+            return await self._send(call, policy, timeout, seen)
         finally:
             if probe:
                 gate.leave(call.operation)
 
     async def _send(
-        self, call: Call, policy: RetryPolicy | None, timeout: float | None
+        self, call: Call, policy: RetryPolicy | None, timeout: float | None, seen: Watch | None
     ) -> Delivery:
         policy = policy or self.policy
         started = self._monotonic()
         deadline = None if policy.deadline is None else started + policy.deadline
-        run = _Run(call=call, policy=policy, deadline=deadline, timeout=timeout)
+        run = _Run(call=call, policy=policy, deadline=deadline, timeout=timeout, watch=seen)
         try:
             try:
                 response = await self._attempts(run)
@@ -185,7 +239,7 @@ class Pipeline:
         while True:
             run.attempts += 1
             try:
-                return await self._attempt(run.call, run.attempts, run.deadline, run.timeout)
+                return await self._attempt(run)
             except _RetryWithFreshCredentials as retry:
                 if refreshed:
                     raise retry.error from None
@@ -202,7 +256,7 @@ class Pipeline:
         delay = policy.delay(first, 1, self._rand)
         if self._past_deadline(run, delay):
             raise first
-        self._log_wait(run.call, delay, run.attempts, first)
+        self._log_wait(run, delay, first)
         await self._sleep(delay)
 
         def stop(state: RetryCallState) -> bool:
@@ -218,7 +272,7 @@ class Pipeline:
 
         def before_sleep(state: RetryCallState) -> None:
             error = state.outcome.exception() if state.outcome else None
-            self._log_wait(run.call, state.upcoming_sleep, run.attempts, error)
+            self._log_wait(run, state.upcoming_sleep, error)
 
         retrying = AsyncRetrying(
             stop=stop,
@@ -247,46 +301,64 @@ class Pipeline:
                 "no wire slot came free before the call's deadline", operation=call.operation
             ) from None
 
-    async def _attempt(
-        self, call: Call, attempt: int, deadline: float | None, timeout: float | None
-    ) -> HttpResponse:
+    async def _timed(self, seen: Watch, kind: WaitKind, waiting: Awaitable[None]) -> None:
+        started = self._monotonic()
+        try:
+            await waiting
+        finally:
+            seen.waited(kind, self._monotonic() - started)
+
+    async def _attempt(self, run: _Run) -> HttpResponse:
+        call, deadline, seen = run.call, run.deadline, run.watch
         limiter = call.limiter
         if limiter is not None:
-            await limiter.acquire(deadline=deadline)
+            if seen is None:
+                await limiter.acquire(deadline=deadline)
+            else:
+                await self._timed(seen, "limiter", limiter.acquire(deadline=deadline))
         outcome: BaseException | None = None
         latency: float | None = None
         headers: dict[str, str] = {}
+        error: APIError | None = None
         try:
-            await self._acquire_slot(call, deadline)
+            if seen is None:
+                await self._acquire_slot(call, deadline)
+            else:
+                await self._timed(seen, "slot", self._acquire_slot(call, deadline))
             try:
                 headers = await self._signed_headers(call)
-                sent = self._monotonic()
-                response = await self._exchange(call, headers, attempt, deadline, timeout)
-                latency = self._monotonic() - sent
+                response = await self._exchange(run, headers)
+                latency = run.latency
             finally:
                 if self._semaphore is not None:
                     self._semaphore.release()
             if 200 <= response.status < 300:
                 self._learn(call, None)
-                return response
-            error = error_for(
-                status=response.status,
-                headers=response.headers,
-                body=response.body,
-                operation=call.operation,
-                service=call.service,
-                secrets=self._secrets(),
-                now=self._clock(),
-                reason=response.reason,
-            )
-            outcome = error
+            else:
+                outcome = error = error_for(
+                    status=response.status,
+                    headers=response.headers,
+                    body=response.body,
+                    operation=call.operation,
+                    service=call.service,
+                    secrets=self._secrets(),
+                    now=self._clock(),
+                    reason=response.reason,
+                )
         except BaseException as exc:
             outcome = exc
             raise
         finally:
             if limiter is not None:
                 limiter.release(outcome, latency)
-        self._log(call, attempt, response, error.code)
+        if seen is not None:
+            # After the limiter and the wire slot are free: a slow hook holds neither.
+            pending = seen.attempt_ended(run.attempts, response, error, latency or 0.0)
+            if pending is not None:
+                await pending
+        if error is None:
+            return response
+        self._log(call, run.attempts, response, error.code, latency)
         if not isinstance(error, AuthenticationError):
             # An authentication refusal is learnt when the call ends: a token refresh may
             # still turn it around.
@@ -313,15 +385,9 @@ class Pipeline:
             )  # fmt: skip
         return headers
 
-    async def _exchange(
-        self,
-        call: Call,
-        headers: dict[str, str],
-        attempt: int,
-        deadline: float | None,
-        timeout: float | None,
-    ) -> HttpResponse:
-        total = self.timeout if timeout is None else timeout
+    async def _exchange(self, run: _Run, headers: dict[str, str]) -> HttpResponse:
+        call, deadline, attempt, seen = run.call, run.deadline, run.attempts, run.watch
+        total = self.timeout if run.timeout is None else run.timeout
         if deadline is not None:
             total = min(total, deadline - self._monotonic())
             if total <= 0:
@@ -335,20 +401,38 @@ class Pipeline:
             connect_timeout=self.connect_timeout,
             max_response_bytes=self.max_response_bytes,
         )
+        if seen is not None:
+            pending = seen.attempt_started(attempt, request)
+            if pending is not None:
+                await pending
         sent = self._monotonic()
         try:
             response = await self._transport.send(request)
         except CloudOcrError as error:
             _tag(error, call)
-            self._log(call, attempt, None, None, sent, type(error).__name__)
+            latency = self._monotonic() - sent
+            self._log(call, attempt, None, None, latency, type(error).__name__)
+            if seen is not None:
+                await _ended(seen, attempt, error, latency)
             raise
         except Exception as exc:
-            self._log(call, attempt, None, None, sent, type(exc).__name__)
-            raise TransportError(
+            latency = self._monotonic() - sent
+            self._log(call, attempt, None, None, latency, type(exc).__name__)
+            mapped = TransportError(
                 f"the transport failed: {type(exc).__name__}", operation=call.operation
-            ) from exc
+            )
+            if seen is not None:
+                await _ended(seen, attempt, mapped, latency)
+            raise mapped from exc
+        except BaseException as exc:  # cancelled: nothing may be awaited any more
+            if seen is not None:
+                pending = seen.attempt_ended(attempt, None, exc, self._monotonic() - sent)
+                if pending is not None:
+                    pending.close()
+            raise
+        run.latency = latency = self._monotonic() - sent
         if logger.isEnabledFor(logging.DEBUG) and 200 <= response.status < 300:
-            self._log(call, attempt, response, None, sent)
+            self._log(call, attempt, response, None, latency)
         return response
 
     def _log(
@@ -357,30 +441,48 @@ class Pipeline:
         attempt: int,
         response: HttpResponse | None,
         code: str | None,
-        sent: float | None = None,
+        latency: float | None,
         failure: str | None = None,
     ) -> None:
         if not logger.isEnabledFor(logging.DEBUG):
             return
-        latency = "-" if sent is None else f"{(self._monotonic() - sent) * 1000:.1f}"
+        latency_ms = None if latency is None else round(latency * 1000, 1)
+        status = response.status if response is not None else None
+        request_id = response.headers.get(REQUEST_ID_HEADER) if response is not None else None
         logger.debug(
             "%s status=%s code=%s attempt=%d latency_ms=%s request_id=%s",
             call.operation,
-            response.status if response is not None else failure,
+            failure if status is None else status,
             code or "-",
             attempt,
-            latency,
-            response.headers.get(REQUEST_ID_HEADER, "-") if response is not None else "-",
-        )
+            "-" if latency_ms is None else f"{latency_ms:.1f}",
+            request_id or "-",
+            extra={
+                "operation": call.operation, "service": call.service, "status": status,
+                "code": code, "error": failure, "attempt": attempt, "latency_ms": latency_ms,
+                "request_id": request_id,
+            },
+        )  # fmt: skip
 
-    def _log_wait(
-        self, call: Call, delay: float, attempts: int, error: BaseException | None
-    ) -> None:
+    def _log_wait(self, run: _Run, delay: float, error: BaseException | None) -> None:
+        if run.watch is not None:
+            run.watch.retrying(delay, error, run.attempts)
         if logger.isEnabledFor(logging.DEBUG):
+            call = run.call
             logger.debug(
                 "%s retry in %.3fs after attempt %d: %s",
-                call.operation, delay, attempts, type(error).__name__,
+                call.operation, delay, run.attempts, type(error).__name__,
+                extra={
+                    "operation": call.operation, "service": call.service, "delay": delay,
+                    "attempt": run.attempts, "error": type(error).__name__,
+                },
             )  # fmt: skip
+
+
+async def _ended(seen: Watch, attempt: int, error: BaseException, latency: float) -> None:
+    pending = seen.attempt_ended(attempt, None, error, latency)
+    if pending is not None:
+        await pending
 
 
 def _tag(error: CloudOcrError, call: Call) -> None:

@@ -5,11 +5,14 @@ from __future__ import annotations
 
 import base64
 import inspect
+import json as _json
 import os
 import warnings
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
 
+from aiocloudocr._config import SERVICES
 from aiocloudocr._images import (
     MB,
     ImageSource,
@@ -18,9 +21,14 @@ from aiocloudocr._images import (
     encode_url,
     resolve_image,
 )
+from aiocloudocr._pipeline import Call
+from aiocloudocr.auth.credentials import AkSkCredentials
 from aiocloudocr.errors import CloudOcrError, ConfigurationError, ValidationError
 from aiocloudocr.models.converter import encode_body, request_body, splice_image
 from aiocloudocr.operations import AnyOperation
+
+if TYPE_CHECKING:
+    from aiocloudocr._sending import Sender
 
 # Both auth methods accept request bodies up to 12 MB (API reference, "Authentication").
 MAX_BODY_BYTES = 12 * MB
@@ -28,8 +36,14 @@ _STAND_IN = "AAAA"
 _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
 
 
-def body_of_request(op: AnyOperation, request: Any, *, check: bool) -> bytes:
-    """The JSON body for a ready request object of ``op``."""
+def body_of_request(
+    op: AnyOperation,
+    request: Any,
+    *,
+    check: bool,
+    extra_body: Mapping[str, Any] | None = None,
+) -> bytes:
+    """The JSON body for a ready request object of ``op`` (``extra_body`` merged in last)."""
     if not isinstance(request, op.request_type):
         raise ConfigurationError(
             f"{op.name} takes a {op.request_type.__name__}, got {type(request).__name__}"
@@ -37,7 +51,10 @@ def body_of_request(op: AnyOperation, request: Any, *, check: bool) -> bytes:
     image = getattr(request, "image", None)
     if check and op.limits is not None and isinstance(image, str) and image:
         check_image(decode_base64(image), op.limits)
-    return _checked(encode_body(request_body(request)), check)
+    body = request_body(request)
+    if extra_body:
+        body.update(_extra(extra_body))
+    return _checked(encode_body(body), check)
 
 
 async def body_of_source(
@@ -47,8 +64,10 @@ async def body_of_source(
     fields: Mapping[str, Any],
     *,
     check: bool,
+    extra_body: Mapping[str, Any] | None = None,
 ) -> bytes:
-    """The JSON body for ``op`` from an image source (or a URL) and typed fields."""
+    """The JSON body for ``op`` from an image source (or a URL) and typed fields
+    (``extra_body`` merged in last)."""
     data: bytes | None = None
     if image is not None:
         if url is not None:
@@ -81,10 +100,99 @@ async def body_of_source(
     if check and op.limits is not None and data is not None:
         check_image(data, op.limits)
     body = request_body(request)
+    if extra_body:
+        body.update(_extra(extra_body))
     if data is not None and "image" in accepted:
         del body["image"]
         return _checked(splice_image(base64.b64encode(data), body), check)
     return _checked(encode_body(body), check)
+
+
+def _extra(extra_body: Mapping[str, Any]) -> Mapping[str, Any]:
+    if "image" in extra_body or "url" in extra_body:
+        raise ConfigurationError(
+            "extra_body cannot set image or url: pass the image (or url=) as usual"
+        )
+    return extra_body
+
+
+# Headers the client sets itself for every attempt (signing, tokens, framing).
+_RESERVED_HEADERS = frozenset(
+    {
+        "host", "authorization", "x-sdk-date", "x-auth-token", "x-security-token",
+        "x-sdk-content-sha256", "content-length", "transfer-encoding",
+    }
+)  # fmt: skip
+
+
+def merge_headers(base: Mapping[str, str], extra: Mapping[str, str]) -> dict[str, str]:
+    """``base`` with the caller's ``extra`` headers (sent and signed); refuses the ones the
+    client must set itself."""
+    reserved = sorted(name for name in extra if name.lower() in _RESERVED_HEADERS)
+    if reserved:
+        raise ConfigurationError(
+            f"headers cannot set {', '.join(reserved)}: the client sets them for each attempt"
+        )
+    merged = {k: v for k, v in base.items() if k.lower() not in {n.lower() for n in extra}}
+    merged.update(extra)
+    return merged
+
+
+_PATH_SAFE = "/-_.~%{}:@!$&'()*+,;="
+
+
+async def raw_call(
+    sender: Sender,
+    service: str,
+    method: str,
+    path: str,
+    *,
+    json: Any = None,
+    content: bytes | None = None,
+    content_type: str | None = None,
+    query: Mapping[str, str] | Iterable[tuple[str, str]] | None = None,
+    headers: Mapping[str, str] | None = None,
+) -> Call:
+    """The pipeline call for ``client.request(...)``: any path of the OCR, Image or IAM
+    service, with the project id filled in, the body encoded and the caller's headers."""
+    if service not in SERVICES:
+        raise ConfigurationError(f"unknown service {service!r}; use 'ocr', 'image' or 'iam'")
+    if json is not None and content is not None:
+        raise ConfigurationError("pass json= or content=, not both")
+    config = sender.config
+    sent: dict[str, str] = dict(config.headers)
+    body = b""
+    if json is not None:
+        body = _json.dumps(json, ensure_ascii=False, separators=(",", ":")).encode()
+        sent["Content-Type"] = "application/json;charset=utf-8"
+    elif content is not None:
+        body = bytes(content)
+        sent["Content-Type"] = content_type or "application/octet-stream"
+    if config.enterprise_project_id and service != "iam":
+        sent["Enterprise-Project-Id"] = config.enterprise_project_id
+    session = sender.session
+    project_id = await session.resolve_project_id(config) if "{project_id}" in path else None
+    if project_id is not None:
+        path = path.replace("{project_id}", quote(project_id, safe=""))
+    if service != "iam":
+        known = project_id or session.project_id
+        if known and isinstance(config.credentials, AkSkCredentials):
+            sent["X-Project-Id"] = known
+    if headers:
+        sent = merge_headers(sent, headers)
+    pairs = tuple(query.items() if isinstance(query, Mapping) else query or ())
+    method = method.upper()
+    return Call(
+        operation=f"{method} {path}",
+        service=service,
+        method=method,
+        endpoint=config.endpoint(service),
+        path=quote(path if path.startswith("/") else "/" + path, safe=_PATH_SAFE),
+        body=body,
+        headers=sent,
+        query=tuple((str(k), str(v)) for k, v in pairs),
+        limiter=None if service == "iam" else sender.limiter(service),
+    )
 
 
 def _checked(payload: bytes, check: bool) -> bytes:

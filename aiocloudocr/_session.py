@@ -10,9 +10,12 @@ import attrs
 
 from aiocloudocr._config import ClientConfig
 from aiocloudocr._gate import Gate
+from aiocloudocr._hooks import HookObserver
 from aiocloudocr._http import Transport
 from aiocloudocr._iam import IamClient
-from aiocloudocr._pipeline import Pipeline
+from aiocloudocr._observe import Observer
+from aiocloudocr._otel import observer as otel_observer
+from aiocloudocr._pipeline import Pipeline, log_from_env
 from aiocloudocr.auth.authenticators import (
     AkSkAuthenticator,
     Authenticator,
@@ -55,6 +58,7 @@ class Session:
         sleep: Callable[[float], Awaitable[None]],
     ) -> Session:
         """The session for ``config``: an IAM client on the same transport, a token cache."""
+        log_from_env()
         session = cls(transport, owns_transport, clock, sleep, project_id=config.project_id)
         credentials = config.credentials
         iam_auth = None
@@ -97,7 +101,30 @@ class Session:
             self.transport, auth, config.retry, slots=slots, timeout=config.timeout,
             connect_timeout=config.connect_timeout, max_response_bytes=config.max_response_bytes,
             sleep=self.sleep, clock=self.clock, gate=None if slots is None else self.gate,
+            observers=self.observers(config, auth),
         )  # fmt: skip
+
+    def observers(self, config: ClientConfig, auth: Authenticator | None) -> tuple[Observer, ...]:
+        """What hears the calls of ``config``'s pipelines: OpenTelemetry, the user's hooks."""
+        found: list[Observer] = []
+        otel = otel_observer(config.tracing)
+        if otel is not None:
+            found.append(otel)
+        on_request, on_response = config.on_request, config.on_response
+        if on_request is not None or on_response is not None:
+            credentials, session = config.credentials, self
+
+            def secrets() -> tuple[str, ...]:
+                # Everything the client may send: the credentials' own secrets, every token
+                # its authentication has sent, and the token the cache holds now.
+                cache = session.token_cache
+                current = cache.current if cache is not None else None
+                held = (current.value,) if current is not None else ()
+                sent = auth.secrets if auth is not None else ()
+                return credentials.secrets + sent + held
+
+            found.append(HookObserver(on_request, on_response, secrets))
+        return tuple(found)
 
     async def resolve_project_id(self, config: ClientConfig) -> str:
         """The project id for request paths: given, read from the token, or looked up."""

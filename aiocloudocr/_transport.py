@@ -52,12 +52,18 @@ class AiohttpTransport:
     """Sends requests over one long-lived ``aiohttp.ClientSession``.
 
     The session is created lazily inside the running loop with a connection pool of
-    ``connection_limit``, unless one is passed in (then its owner closes it).
+    ``connection_limit``, unless one is passed in (then its owner closes it). With
+    ``trust_env`` (the default) proxies come from ``HTTP_PROXY``/``HTTPS_PROXY``/``NO_PROXY``;
+    ``proxy`` names one explicitly (``http://user:password@host:port``).
     """
 
     _connection_limit: int = attrs.field(default=100, alias="connection_limit")
     _user_agent: str = attrs.field(default="aiocloudocr", alias="user_agent")
     _session: aiohttp.ClientSession | None = attrs.field(default=None, alias="session")
+    # trust_env: HTTP(S)_PROXY, NO_PROXY and proxy credentials from the environment (and
+    # ~/.netrc), as curl and requests do; proxy: one explicit proxy URL for every request.
+    _trust_env: bool = attrs.field(default=True, alias="trust_env")
+    _proxy: str | None = attrs.field(default=None, alias="proxy", repr=False)
     _owns_session: bool = attrs.field(default=True, init=False)
     _timeouts: dict[tuple[float, float], aiohttp.ClientTimeout] = attrs.field(
         factory=dict, init=False, repr=False
@@ -89,6 +95,7 @@ class AiohttpTransport:
                 headers={"User-Agent": self._user_agent, "Accept-Encoding": _ACCEPT_ENCODING},
                 raise_for_status=False,
                 auto_decompress=False,
+                trust_env=self._trust_env,
             )
         return self._session
 
@@ -116,6 +123,7 @@ class AiohttpTransport:
                 timeout=self._timeout(request.timeout, request.connect_timeout),
                 allow_redirects=False,
                 auto_decompress=False,
+                proxy=self._proxy,
             ) as response:
                 body = await _read_capped(response, request.max_response_bytes)
                 return HttpResponse(

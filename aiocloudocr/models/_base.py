@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, cast
 
 import attrs
@@ -16,12 +17,14 @@ def extra_field() -> Any:
 
 @attrs.frozen(kw_only=True)
 class ResponseMeta:
-    """How a result was obtained: request id, HTTP status, attempts and latency."""
+    """How a result was obtained: request id, HTTP status, attempts, seconds it took, and the
+    answer's headers (case-insensitive; tokens, cookies and any echoed secret removed)."""
 
     request_id: str | None
     status: int
     attempts: int
     elapsed: float
+    headers: Mapping[str, str] = attrs.field(factory=dict, repr=False, eq=False)
 
 
 @attrs.frozen(kw_only=True)
