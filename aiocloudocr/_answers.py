@@ -10,7 +10,7 @@ the client has sent, before it is cut to length.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 from multidict import CIMultiDict
@@ -129,18 +129,54 @@ def error_for(
 _HIDDEN_HEADERS = frozenset({"x-subject-token", "set-cookie", "authorization", "x-auth-token"})
 
 
-def visible_headers(headers: Mapping[str, str], secrets: Iterable[str]) -> CIMultiDict[str]:
-    """An answer's headers as users may see them: credential headers dropped, any value
-    holding a secret masked."""
-    secrets = tuple(s for s in secrets if len(s) >= 6)
-    shown: CIMultiDict[str] = CIMultiDict()
-    for name, value in headers.items():
+class VisibleHeaders(Mapping[str, str]):
+    """An answer's headers as users may see them: case-insensitive, credential headers left
+    out, any value holding a secret masked.
+
+    Read lazily (most callers never look, and a bulk run makes millions of these); a pickle
+    or a copy holds only the visible values, never the secrets it masks with.
+    """
+
+    __slots__ = ("_headers", "_secrets")
+
+    def __init__(self, headers: Mapping[str, str], secrets: Iterable[str]) -> None:
+        self._headers = headers
+        self._secrets = tuple(s for s in secrets if len(s) >= 6)
+
+    def _show(self, value: str) -> str:
+        if any(secret in value for secret in self._secrets):
+            return scrub(value, self._secrets)
+        return value
+
+    def __getitem__(self, name: str) -> str:
         if name.lower() in _HIDDEN_HEADERS:
-            continue
-        if any(secret in value for secret in secrets):
-            value = scrub(value, secrets)
-        shown.add(name, value)
-    return shown
+            raise KeyError(name)
+        return self._show(self._headers[name])
+
+    def __iter__(self) -> Iterator[str]:
+        return (name for name in self._headers if name.lower() not in _HIDDEN_HEADERS)
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
+
+    def materialize(self) -> CIMultiDict[str]:
+        """The visible headers as a plain case-insensitive mapping."""
+        shown: CIMultiDict[str] = CIMultiDict()
+        for name, value in self._headers.items():
+            if name.lower() not in _HIDDEN_HEADERS:
+                shown.add(name, self._show(value))
+        return shown
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (CIMultiDict, (list(self.materialize().items()),))
+
+    def __repr__(self) -> str:
+        return f"<VisibleHeaders {dict(self.materialize())!r}>"
+
+
+def visible_headers(headers: Mapping[str, str], secrets: Iterable[str]) -> VisibleHeaders:
+    """An answer's headers as users may see them (see :class:`VisibleHeaders`)."""
+    return VisibleHeaders(headers, secrets)
 
 
 def _request_id(headers: Mapping[str, str], secrets: Iterable[str]) -> str | None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import urllib.request
 import zlib
 from typing import Any
 
@@ -42,6 +43,18 @@ def _decoder(encoding: str) -> Any:
     return False
 
 
+def _env_proxy(url: URL) -> str | None:
+    """The proxy HTTP(S)_PROXY names for ``url``, unless NO_PROXY exempts its host."""
+    proxies = urllib.request.getproxies_environment()
+    proxy = proxies.get(url.scheme)
+    # proxy_bypass_environment is CPython's NO_PROXY matcher (the one requests and aiohttp
+    # use); typeshed does not list it.
+    bypass = urllib.request.proxy_bypass_environment  # type: ignore[attr-defined]
+    if not proxy or bypass(url.host or "", proxies):
+        return None
+    return proxy if "://" in proxy else f"http://{proxy}"
+
+
 @functools.lru_cache(maxsize=256)
 def _url(text: str) -> URL:
     return URL(text, encoded=True)
@@ -53,17 +66,21 @@ class AiohttpTransport:
 
     The session is created lazily inside the running loop with a connection pool of
     ``connection_limit``, unless one is passed in (then its owner closes it). With
-    ``trust_env`` (the default) proxies come from ``HTTP_PROXY``/``HTTPS_PROXY``/``NO_PROXY``;
-    ``proxy`` names one explicitly (``http://user:password@host:port``).
+    ``trust_env`` (the default) proxies come from ``HTTP_PROXY``/``HTTPS_PROXY``/``NO_PROXY``
+    (read once per host; proxy credentials go in the proxy URL); ``proxy`` names one
+    explicitly (``http://user:password@host:port``).
     """
 
     _connection_limit: int = attrs.field(default=100, alias="connection_limit")
     _user_agent: str = attrs.field(default="aiocloudocr", alias="user_agent")
     _session: aiohttp.ClientSession | None = attrs.field(default=None, alias="session")
-    # trust_env: HTTP(S)_PROXY, NO_PROXY and proxy credentials from the environment (and
-    # ~/.netrc), as curl and requests do; proxy: one explicit proxy URL for every request.
+    # trust_env: HTTP(S)_PROXY and NO_PROXY from the environment, as curl and requests
+    # read them; proxy: one explicit proxy URL for every request.
     _trust_env: bool = attrs.field(default=True, alias="trust_env")
     _proxy: str | None = attrs.field(default=None, alias="proxy", repr=False)
+    _env_proxies: dict[tuple[str, str, int | None], str | None] = attrs.field(
+        factory=dict, init=False, repr=False
+    )
     _owns_session: bool = attrs.field(default=True, init=False)
     _timeouts: dict[tuple[float, float], aiohttp.ClientTimeout] = attrs.field(
         factory=dict, init=False, repr=False
@@ -95,7 +112,10 @@ class AiohttpTransport:
                 headers={"User-Agent": self._user_agent, "Accept-Encoding": _ACCEPT_ENCODING},
                 raise_for_status=False,
                 auto_decompress=False,
-                trust_env=self._trust_env,
+                # The environment's proxies are resolved here, once per host (_proxy_for):
+                # aiohttp's own trust_env reads the environment and ~/.netrc in a thread for
+                # every request, and would add ~/.netrc credentials to signed requests.
+                trust_env=False,
             )
         return self._session
 
@@ -123,7 +143,7 @@ class AiohttpTransport:
                 timeout=self._timeout(request.timeout, request.connect_timeout),
                 allow_redirects=False,
                 auto_decompress=False,
-                proxy=self._proxy,
+                proxy=self._proxy_for(url),
             ) as response:
                 body = await _read_capped(response, request.max_response_bytes)
                 return HttpResponse(
@@ -146,6 +166,16 @@ class AiohttpTransport:
             raise TransportError(
                 f"HTTP failure talking to {url.host}: {type(exc).__name__}: {exc}"
             ) from exc
+
+    def _proxy_for(self, url: URL) -> str | None:
+        if self._proxy is not None or not self._trust_env:
+            return self._proxy
+        key = (url.scheme, url.host or "", url.port)
+        if key not in self._env_proxies:
+            if len(self._env_proxies) > 256:
+                self._env_proxies.clear()
+            self._env_proxies[key] = _env_proxy(url)
+        return self._env_proxies[key]
 
     async def aclose(self) -> None:
         """Close the session if this transport created it."""

@@ -158,3 +158,16 @@ async def test_raw_request_reaches_iam() -> None:
     (request,) = server.requests
     assert "X-Project-Id" not in request.headers
     verify(request)
+
+
+async def test_answer_headers_pickle_without_the_secrets_they_mask() -> None:
+    """A pickled result's headers hold the visible values only, never the masking secrets."""
+    import pickle
+
+    headers = {"X-Request-Id": "r1", "X-Echo": f"k={SK}"}
+    async with RecordingServer([(200, OK[1], headers)]) as server, client_for(server) as client:
+        result = await client.web_image(make_png(32, 32))
+    assert result.meta is not None
+    data = pickle.dumps(result.meta.headers)
+    assert SK.encode() not in data
+    assert pickle.loads(data)["x-echo"] == "k=***"
