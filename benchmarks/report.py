@@ -1,90 +1,151 @@
-"""The results as one Markdown table, a JSON document and a PNG chart."""
+"""The results as Markdown tables (one per scenario), a JSON document and a PNG chart.
+
+Every figure in a table is the median over the rounds, with the lowest and highest round in
+brackets; ratios are taken round by round between runs of the same round, then summarised.
+"""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+import math
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from benchmarks.rounds import Row, spread
+from benchmarks.stats import Verdict
+
 TITLES = {
-    "a": "(a) 0 ms, 100 KB",
-    "b": "(b) 100 ms, small",
-    "c": "(c) rate-limited",
-    "d": "(d) map from disk",
+    "a": "(a) no added latency, ~100 KB images",
+    "b": "(b) 100 ms per call, small images",
+    "c": "(c) rate-limited: 50 calls per 1 s window",
+    "d": "(d) client.map over files on disk",
 }
-HEADER = (
-    "Scenario",
-    "Client",
-    "Conc.",
-    "N",
-    "OK",
-    "Failed",
-    "Makespan s",
-    "Req/s",
-    "CPU ms/req",
-    "Emulator busy",
-    "Ratio",
-    "Target",
-)
+Cell = Callable[[Row], str]
 
 
-def _ratio_text(row: dict[str, Any]) -> str:
-    text = f"{row['ratio']:.2f}x ({row['ratio_basis']})"
-    if row["scenario"] == "c":
-        text += f"; throttled {row['throttled']}/{row['sent']} = {row['throttled_fraction']:.1%}"
-    if row["scenario"] == "d":
-        text = f"peak RSS {row['peak_rss'] / 2**20:.1f} MB; " + text
-    return text
+def _figure(key: str, digits: int = 2, *, scale: float = 1.0, suffix: str = "") -> Cell:
+    return lambda row: spread(row, key).text(digits, scale=scale, suffix=suffix)
 
 
-def _target_text(row: dict[str, Any], targets: Sequence[dict[str, Any]]) -> str:
+def _ratio(key: str) -> Cell:
+    return lambda row: spread(row, key).text(2, suffix="x")
+
+
+def _percent(key: str) -> Cell:
+    return lambda row: spread(row, key).text(1, scale=100, suffix="%")
+
+
+COMMON: list[tuple[str, Cell]] = [
+    ("Client", lambda row: str(row["client"])),
+    ("Conc.", lambda row: str(row["concurrency"])),
+    ("N", lambda row: f"{row['n']:,}"),
+    ("Failed", _figure("failed", 0)),
+]
+COLUMNS: dict[str, list[tuple[str, Cell]]] = {
+    "a": [
+        *COMMON,
+        ("Req/s", _figure("requests_per_s", 0)),
+        ("Req/s at emulator", _figure("emulator_rps", 0)),
+        ("CPU ms/req", _figure("cpu_ms_per_request", 3)),
+        ("GC share of CPU", _percent("gc_share")),
+        ("Emulator busy", _percent("emulator_busy")),
+        ("CPU/req vs raw", _ratio("vs_raw")),
+        ("CPU/req vs ceiling", _ratio("vs_ceiling")),
+    ],
+    "b": [
+        *COMMON,
+        ("Makespan s", _figure("wall", 2)),
+        ("Req/s", _figure("requests_per_s", 0)),
+        ("Req/s at emulator", _figure("emulator_rps", 0)),
+        ("CPU ms/req", _figure("cpu_ms_per_request", 3)),
+        ("GC share of CPU", _percent("gc_share")),
+        ("Emulator busy", _percent("emulator_busy")),
+        ("Peak in flight", _figure("max_in_flight", 0)),
+        ("Makespan vs raw", _ratio("vs_raw")),
+        ("vs ceiling", _ratio("vs_ceiling")),
+        ("vs ideal N x 0.1 s / c", _ratio("vs_ideal")),
+        ("Req/s vs SDK's best", _ratio("vs_sdk")),
+    ],
+    "c": [
+        *COMMON,
+        ("Makespan s", _figure("wall", 2)),
+        ("vs N/limit", _ratio("vs_ideal")),
+        ("Requests sent", _figure("sent", 0)),
+        ("Throttled answers", _figure("throttled", 0)),
+        ("Throttled after 2 s", _figure("late_throttles", 0)),
+        ("CPU ms/req", _figure("cpu_ms_per_request", 3)),
+        ("GC share of CPU", _percent("gc_share")),
+    ],
+    "d": [
+        *COMMON,
+        ("Makespan s", _figure("wall", 2)),
+        ("Req/s", _figure("requests_per_s", 0)),
+        ("Peak RSS MB", _figure("peak_rss", 1, scale=1 / 2**20)),
+        ("vs first N", _ratio("vs_base")),
+    ],
+}
+
+
+def _verdicts_for(row: Row, verdicts: Sequence[Verdict]) -> str:
     if row.get("is_base"):
         return "baseline"
-    mine = [t for t in targets if t["scenario"] == row["scenario"] and t["client"] == row["client"]]
-    if row["scenario"] == "b":
-        # Each concurrency's row shows its own verdicts.
-        mine = [
-            t
-            for t in mine
-            if t["target"].endswith(f"at {row['concurrency']}")
-            or (row["concurrency"] == 256 and "SDK's best" in t["target"])
-        ]
-    return "; ".join(
-        f"{t['target']}: {t['value']:.3g} {'met' if t['met'] else 'MISSED'}" for t in mine
+    mine = [
+        v
+        for v in verdicts
+        if v.scenario == row["scenario"]
+        and v.client == row["client"]
+        and v.concurrency in (None, row["concurrency"])
+    ]
+    return "; ".join(v.text() for v in mine)
+
+
+def machine_line(machine: dict[str, Any]) -> str:
+    """The machine, the date and the pinning, in one line."""
+    return (
+        f"**Machine:** {machine['cpu']}, {machine['cores']} cores, {machine['os']}, "
+        f"{machine['python']}; run {machine.get('date', '-')}, aiocloudocr at "
+        f"{machine.get('revision', '-')}; emulator pinned to CPU "
+        f"{machine.get('emulator_cpu', '-')}, clients to CPU {machine.get('client_cpus', '-')} "
+        f"({machine.get('pinning', 'not checked')})."
     )
 
 
-def markdown(
-    machine: dict[str, Any], rows: Sequence[dict[str, Any]], targets: Sequence[dict[str, Any]]
-) -> str:
-    """The results table, headed by the machine it ran on."""
+def table(scenario: str, rows: Sequence[Row], verdicts: Sequence[Verdict]) -> list[str]:
+    """The Markdown table of one scenario."""
+    columns = [*COLUMNS[scenario], ("Target", lambda row: _verdicts_for(row, verdicts))]
     lines = [
-        f"**Machine:** {machine['cpu']}, {machine['cores']} cores, {machine['os']}, "
-        f"{machine['python']}; emulator pinned to CPU {machine.get('emulator_cpu', '-')}, "
-        f"clients to CPU {machine.get('client_cpus', '-')}",
-        "",
-        "| " + " | ".join(HEADER) + " |",
-        "|" + "|".join("---" for _ in HEADER) + "|",
+        "| " + " | ".join(name for name, _ in columns) + " |",
+        "|" + "|".join("---" for _ in columns) + "|",
     ]
-    for row in rows:
-        cpu = row.get("cpu_ms_per_request")
-        cells = (
-            TITLES[row["scenario"]],
-            row["client"],
-            str(row["concurrency"]),
-            f"{row['n']:,}",
-            f"{row['ok']:,}",
-            f"{row['failed']:,}",
-            f"{row['wall']:.2f}",
-            f"{row['requests_per_s']:.0f}",
-            "-" if cpu is None else f"{cpu:.3f}",
-            f"{row['emulator_busy']:.0%}" if "emulator_busy" in row else "-",
-            _ratio_text(row),
-            _target_text(row, targets),
-        )
-        lines.append("| " + " | ".join(cells) + " |")
-    return "\n".join(lines)
+    lines += ["| " + " | ".join(cell(row) for _, cell in columns) + " |" for row in rows]
+    return lines
+
+
+def markdown(
+    machine: dict[str, Any],
+    rows: Sequence[Row],
+    verdicts: Sequence[Verdict],
+) -> str:
+    """Every scenario's table, headed by the machine and followed by the verdicts."""
+    lines = [machine_line(machine), ""]
+    for scenario, title in TITLES.items():
+        mine = [r for r in rows if r["scenario"] == scenario]
+        if not mine:
+            continue
+        rounds = max(len(r["runs"]) for r in mine)
+        lines += [f"**{title}**, {rounds} round{'' if rounds == 1 else 's'}:", ""]
+        lines += [*table(scenario, mine, verdicts), ""]
+    if verdicts:
+        lines.append("**Targets** (judged on the median of the rounds):")
+        lines.append("")
+        lines += [
+            f"- ({v.scenario}) {v.client}"
+            + (f" c={v.concurrency}" if v.concurrency else "")
+            + f" - {v.text()}"
+            for v in verdicts
+        ]
+    return "\n".join(lines).rstrip()
 
 
 def write_json(path: Path, document: dict[str, Any]) -> None:
@@ -92,20 +153,22 @@ def write_json(path: Path, document: dict[str, Any]) -> None:
     path.write_text(json.dumps(document, indent=2, sort_keys=True) + "\n", encoding="utf-8")
 
 
-def plot(path: Path, rows: Sequence[dict[str, Any]], machine: dict[str, Any]) -> None:
-    """One panel per scenario that ran, saved as a PNG (Agg backend, no display needed)."""
+PANELS = [
+    ("a", "cpu_ms_per_request", "client CPU ms / request", 1.0),
+    ("b", "wall", "makespan, s (dashed: ideal N x latency / c)", 1.0),
+    ("c", "wall", "makespan, s (dashed: N / limit)", 1.0),
+    ("d", "peak_rss", "peak RSS, MB", 1 / 2**20),
+]
+
+
+def plot(path: Path, rows: Sequence[Row], machine: dict[str, Any]) -> None:
+    """One panel per scenario that ran: medians as bars, min-max over rounds as error bars."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    panels = [
-        ("a", "cpu_ms_per_request", "client CPU ms / request"),
-        ("b", "wall", "makespan, s (dashed: ideal)"),
-        ("c", "wall", "makespan, s (dashed: N/limit)"),
-        ("d", "peak_rss", "peak RSS, MB"),
-    ]
-    present = [p for p in panels if any(r["scenario"] == p[0] for r in rows)]
+    present = [p for p in PANELS if any(r["scenario"] == p[0] for r in rows)]
     if not present:
         return
     columns = min(2, len(present))
@@ -113,42 +176,50 @@ def plot(path: Path, rows: Sequence[dict[str, Any]], machine: dict[str, Any]) ->
     figure, axes = plt.subplots(lines, columns, figsize=(7 * columns, 5 * lines), squeeze=False)
     for axis in axes.flat[len(present) :]:
         axis.set_visible(False)
-    for axis, (scenario, key, label) in zip(axes.flat, present, strict=False):
+    for axis, (scenario, key, label, scale) in zip(axes.flat, present, strict=False):
         mine = [r for r in rows if r["scenario"] == scenario]
-        names = [_short(r) for r in mine]
-        values = [r[key] / 2**20 if key == "peak_rss" else r[key] for r in mine]
+        spreads = [spread(r, key) for r in mine]
+        values = [_finite(s.median) * scale for s in spreads]
+        errors = [
+            [(_finite(s.median) - _finite(s.low)) * scale for s in spreads],
+            [(_finite(s.high) - _finite(s.median)) * scale for s in spreads],
+        ]
         colours = [_colour(r["client"]) for r in mine]
-        axis.bar(range(len(mine)), values, color=colours)
+        axis.bar(range(len(mine)), values, yerr=errors, capsize=3, color=colours)
         if scenario in ("b", "c"):
             for i, r in enumerate(mine):
                 axis.hlines(r["ideal"], i - 0.4, i + 0.4, colors="black", linestyles="dashed")
         for i, r in enumerate(mine):
-            if r["failed"]:
+            failed = spread(r, "failed").median
+            if failed:
                 # A fast bar that dropped items is not a fast client: say so on the bar.
                 axis.annotate(
-                    f"{r['failed']:,} failed",
+                    f"{failed:,.0f} failed",
                     (i, values[i]),
                     ha="center",
                     va="bottom",
                     fontsize=8,
                     color="tab:red",
                 )
-        axis.set_xticks(range(len(mine)), names, rotation=60, ha="right", fontsize=8)
-        axis.set_title(TITLES[scenario])
+        axis.set_xticks(range(len(mine)), [_short(r) for r in mine], rotation=60, ha="right")
+        axis.tick_params(axis="x", labelsize=7)
+        axis.set_title(TITLES[scenario], fontsize=10)
         axis.set_ylabel(label)
-        if scenario == "b":
-            axis.set_yscale("log")
     figure.suptitle(
-        f"aiocloudocr vs raw aiohttp vs official SDK — {machine['cpu']}, "
-        f"{machine['cores']} cores, {machine['python']}",
-        fontsize=10,
+        f"aiocloudocr vs raw aiohttp vs official SDK (median, min-max of the rounds): "
+        f"{machine['cpu']}, {machine['cores']} cores, {machine['python']}, {machine.get('date')}",
+        fontsize=9,
     )
     figure.tight_layout()
     figure.savefig(path, dpi=110)
     plt.close(figure)
 
 
-def _short(row: dict[str, Any]) -> str:
+def _finite(value: float) -> float:
+    return 0.0 if math.isnan(value) else value
+
+
+def _short(row: Row) -> str:
     if row["scenario"] == "d":
         return f"N={row['n']:,}"
     name = str(row["client"]).replace("aiocloudocr ", "aio ").replace(" threads", " thr")
@@ -158,4 +229,6 @@ def _short(row: dict[str, Any]) -> str:
 def _colour(client: str) -> str:
     if client.startswith("aiocloudocr"):
         return "tab:blue"
+    if client == "ceiling":
+        return "tab:green"
     return "tab:grey" if client == "raw" else "tab:orange"

@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from benchmarks import affinity
 from benchmarks.inputs import iter_files
 from benchmarks.runners import aiocloudocr_client
 
@@ -58,6 +59,7 @@ async def run(url: str, folder: Path, n: int, concurrency: int) -> dict[str, Any
         "requests_per_s": n / wall,
         "baseline_rss": baseline,
         "peak_rss": peak_rss(),
+        "pinning": affinity.threads_of(),
     }
 
 

@@ -17,6 +17,7 @@ from yarl import URL
 from aiocloudocr import AkSkCredentials, Client
 from aiocloudocr.auth.signer import DATE_FORMAT, DATE_HEADER, sign
 from aiocloudocr.emulator import DEFAULT_KEY_PAIR, DEFAULT_PROJECT_ID
+from benchmarks import affinity
 
 WARMUP = 8
 """Requests each client sends before it is measured (lazy imports, first-use code paths)."""
@@ -38,8 +39,18 @@ class RunResult:
     failed: int
     wall: float
     cpu: float
+    # CPU time spent in the garbage collector during the run, and how many collections.
+    gc_cpu: float = 0.0
+    gc_collections: int = 0
+    # time.perf_counter() at the start of the measured run (CLOCK_MONOTONIC: comparable
+    # with the observer process's samples).
+    started: float = 0.0
     # Throttled answers the client's limiter saw after its first LATE_AFTER seconds.
     late_throttles: int | None = None
+    # The limiter's concurrency when the measured run began (8 under the default slow start).
+    limiter_start: int | None = None
+    # The CPU masks of every thread of the client process as the run ended.
+    pinning: dict[str, Any] | None = None
 
     @property
     def requests_per_s(self) -> float:
@@ -51,35 +62,100 @@ class RunResult:
         """Client-process CPU milliseconds per input."""
         return 1000 * self.cpu / self.n if self.n else 0.0
 
+    @property
+    def gc_share(self) -> float:
+        """The fraction of the run's client CPU spent in garbage collection."""
+        return self.gc_cpu / self.cpu if self.cpu > 0 else 0.0
+
     def as_dict(self) -> dict[str, Any]:
         """The result as JSON-ready data, derived figures included."""
         data = attrs.asdict(self)
         data["requests_per_s"] = round(self.requests_per_s, 2)
         data["cpu_ms_per_request"] = round(self.cpu_ms_per_request, 4)
+        data["gc_share"] = round(self.gc_share, 5)
         return data
 
 
 class Meter:
-    """Wall and process CPU time between ``start`` and ``stop`` (CPU of every thread)."""
+    """Wall and process CPU time between ``start`` and ``stop`` (CPU of every thread), and the
+    CPU the garbage collector took in between (timed by ``gc.callbacks``)."""
 
     def __init__(self) -> None:
-        self.wall = self.cpu = 0.0
-        self._wall0 = self._cpu0 = 0.0
+        self.wall = self.cpu = self.gc_cpu = self.started = 0.0
+        self.gc_collections = 0
+        self._cpu0 = self._gc0 = 0.0
+        self.pinning: dict[str, Any] | None = None
 
     def start(self) -> None:
-        """Collect earlier runs' garbage now, so that this run is not charged for it."""
+        """Collect earlier garbage now, so that this run is not charged for it; start timing."""
         gc.collect()
-        self._wall0, self._cpu0 = time.perf_counter(), time.process_time()
+        self.gc_cpu, self.gc_collections = 0.0, 0
+        gc.callbacks.append(self._on_gc)
+        self.started, self._cpu0 = time.perf_counter(), time.process_time()
 
     def stop(self) -> None:
         """Record the elapsed wall and CPU time."""
-        self.wall = time.perf_counter() - self._wall0
+        self.wall = time.perf_counter() - self.started
         self.cpu = time.process_time() - self._cpu0
+        gc.callbacks.remove(self._on_gc)
+        # While every thread of the run (a thread pool's too) is still alive.
+        self.pinning = affinity.threads_of()
+
+    def _on_gc(self, phase: str, info: dict[str, int]) -> None:
+        # A collection starts and stops in one thread, holding the GIL: that thread's CPU
+        # clock between the two is the collection's cost, whichever thread ran it.
+        if phase == "start":
+            self._gc0 = time.thread_time()
+        else:
+            self.gc_cpu += time.thread_time() - self._gc0
+            self.gc_collections += 1
+
+    def result(self, client: str, concurrency: int, n: int, ok: int, **extra: Any) -> RunResult:
+        """The measured run as a :class:`RunResult`."""
+        return RunResult(
+            client=client,
+            concurrency=concurrency,
+            n=n,
+            ok=ok,
+            failed=n - ok,
+            wall=self.wall,
+            cpu=self.cpu,
+            gc_cpu=self.gc_cpu,
+            gc_collections=self.gc_collections,
+            started=self.started,
+            pinning=self.pinning,
+            **extra,
+        )
 
 
-def aiocloudocr_client(
-    url: str, concurrency: int, rate_limit: tuple[int, float] | None = None
-) -> Client:
+@attrs.frozen(kw_only=True)
+class Options:
+    """Client options a run sets; None leaves the library's default (and lets revisions that
+    lack an option, in ``--compare``, still run)."""
+
+    rate_limit: tuple[int, float] | None = None
+    initial_concurrency: int | None = None
+    trust_env: bool | None = None
+
+    def given(self) -> dict[str, Any]:
+        """The options that are set, as ``Client`` keyword arguments."""
+        return {k: v for k, v in attrs.asdict(self, recurse=False).items() if v is not None}
+
+    def label(self, base: str, concurrency: int) -> str:
+        """The row's name: ``base`` and what differs from the defaults."""
+        if self.rate_limit is not None:
+            base += ", quota known"
+        if self.initial_concurrency == concurrency:
+            base += ", no slow start"
+        if self.trust_env is False:
+            base += ", trust_env=False"
+        return base
+
+
+DEFAULTS = Options()
+
+
+def aiocloudocr_client(url: str, concurrency: int, options: Options = DEFAULTS) -> Client:
     """An aiocloudocr client configured as its README shows, against ``url``."""
     credentials = AkSkCredentials(access_key=DEFAULT_KEY_PAIR.ak, secret_key=DEFAULT_KEY_PAIR.sk)
     return Client(
@@ -87,7 +163,7 @@ def aiocloudocr_client(
         endpoint=url,
         project_id=DEFAULT_PROJECT_ID,
         concurrency=concurrency,
-        rate_limit=rate_limit,
+        **options.given(),
     )
 
 
@@ -113,13 +189,16 @@ def raw_request(image: bytes, host: str) -> tuple[bytes, dict[str, str]]:
     return body, headers
 
 
+def _target(url: str) -> tuple[URL, str]:
+    base = URL(url)
+    return base.with_path(WEB_IMAGE_PATH), f"{base.host}:{base.port}"
+
+
 async def run_raw(
     url: str, images: Sequence[bytes], *, concurrency: int, warmup: int = WARMUP
 ) -> RunResult:
     """A minimal correct client: one session, a semaphore, a signed JSON body, no retries."""
-    base = URL(url)
-    host = f"{base.host}:{base.port}"
-    target = base.with_path(WEB_IMAGE_PATH)
+    target, host = _target(url)
     semaphore = asyncio.Semaphore(concurrency)
 
     async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=concurrency)) as session:
@@ -137,17 +216,110 @@ async def run_raw(
         return await _measure("raw", images, concurrency, warmup, one)
 
 
-async def run_aiocloudocr_gather(
+async def run_ceiling(
     url: str, images: Sequence[bytes], *, concurrency: int, warmup: int = WARMUP
 ) -> RunResult:
+    """One body signed once, posted ``len(images)`` times by ``concurrency`` plain aiohttp loops.
+
+    No base64, no signing, no parsing per request: what one core can push through aiohttp
+    (and the emulator) at all, the physical reference for every other figure.
+    """
+    target, host = _target(url)
+    body, headers = raw_request(images[0], host)
+    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=concurrency)) as session:
+
+        async def post() -> bool:
+            async with session.post(target, data=body, headers=headers) as response:
+                await response.read()
+                return response.status == 200
+
+        for _ in range(warmup):
+            await post()
+        left = len(images)
+        ok = 0
+
+        async def loop() -> None:
+            nonlocal left, ok
+            while left > 0:
+                left -= 1
+                answered = await post()  # not "ok += await ...": ok would be read before
+                ok += answered
+
+        meter = Meter()
+        meter.start()
+        await asyncio.gather(*(loop() for _ in range(min(concurrency, len(images)))))
+        meter.stop()
+    return meter.result("ceiling", concurrency, len(images), ok)
+
+
+async def _warm_up(url: str, images: Sequence[bytes], concurrency: int, options: Options) -> None:
+    # A throwaway client of the same configuration: the measured client then starts as a
+    # user's would (its shared limiter is dropped with this one, so the slow start is not
+    # already opened by the warm-up), with the first-use code paths warm.
+    if not images:
+        return
+    async with aiocloudocr_client(
+        url, concurrency, attrs.evolve(options, rate_limit=None)
+    ) as client:
+        for image in images:
+            await client.web_image(image)
+    del client
+    gc.collect()  # the throwaway client, and with it its limiter, is gone
+
+
+def _limiter_state(client: Client) -> Any:
+    limiter = getattr(client, "limiter", None)  # absent in early revisions (--compare)
+    found = limiter("ocr") if limiter is not None else None
+    return found.state() if found is not None else None
+
+
+class LateThrottles:
+    """Throttled answers the client's limiter counts after the first LATE_AFTER seconds."""
+
+    def __init__(self, client: Client) -> None:
+        self._client = client
+        state = _limiter_state(client)
+        self.start = state.concurrency if state is not None else None
+        self._counts: list[int] = []
+        self._timer: asyncio.TimerHandle | None = None
+
+    def _note(self) -> None:
+        state = _limiter_state(self._client)
+        self._counts.append(state.throttles if state is not None else 0)
+
+    def begin(self) -> None:
+        """Note the count at LATE_AFTER seconds from now."""
+        self._timer = asyncio.get_running_loop().call_later(LATE_AFTER, self._note)
+
+    def end(self) -> dict[str, Any]:
+        """``late_throttles`` (None without a limiter) and ``limiter_start`` for the result."""
+        if self._timer is not None:
+            self._timer.cancel()
+        self._note()
+        # One count only: the run ended within LATE_AFTER seconds, nothing came later.
+        late = self._counts[-1] - self._counts[0] if len(self._counts) == 2 else 0
+        known = self.start is not None
+        return {"late_throttles": late if known else None, "limiter_start": self.start}
+
+
+async def run_aiocloudocr_gather(
+    url: str,
+    images: Sequence[bytes],
+    *,
+    concurrency: int,
+    warmup: int = WARMUP,
+    options: Options = DEFAULTS,
+) -> RunResult:
     """aiocloudocr single calls, all started at once under asyncio.gather."""
-    async with aiocloudocr_client(url, concurrency) as client:
+    await _warm_up(url, images[:warmup], concurrency, options)
+    async with aiocloudocr_client(url, concurrency, options) as client:
 
         async def one(image: bytes) -> bool:
             await client.web_image(image)
             return True
 
-        return await _measure("aiocloudocr gather", images, concurrency, warmup, one)
+        name = options.label("aiocloudocr gather", concurrency)
+        return await _measure(name, images, concurrency, 0, one, LateThrottles(client))
 
 
 async def run_aiocloudocr_map(
@@ -156,39 +328,22 @@ async def run_aiocloudocr_map(
     *,
     concurrency: int,
     warmup: int = WARMUP,
-    rate_limit: tuple[int, float] | None = None,
+    options: Options = DEFAULTS,
 ) -> RunResult:
-    """aiocloudocr's bulk ``client.map`` over the inputs (told the quota, if ``rate_limit``)."""
-    async with aiocloudocr_client(url, concurrency, rate_limit) as client:
-        for image in images[:warmup]:
-            await client.web_image(image)
-        limiter = client.limiter("ocr")
-        early: list[int] = []
-
-        def note() -> None:
-            early.append(limiter.state().throttles if limiter is not None else 0)
-
+    """aiocloudocr's bulk ``client.map`` over the inputs."""
+    await _warm_up(url, images[:warmup], concurrency, options)
+    async with aiocloudocr_client(url, concurrency, options) as client:
+        late = LateThrottles(client)
         meter = Meter()
         meter.start()
-        timer = asyncio.get_running_loop().call_later(LATE_AFTER, note)
-        ok = failed = 0
+        late.begin()
+        ok = 0
         async for outcome in client.map("web_image", images, concurrency=concurrency):
             ok += outcome.ok
-            failed += not outcome.ok
         meter.stop()
-        timer.cancel()
-        note()
-        late = early[-1] - early[0]
-    return RunResult(
-        client="aiocloudocr map" if rate_limit is None else "aiocloudocr map, quota known",
-        concurrency=concurrency,
-        n=len(images),
-        ok=ok,
-        failed=failed,
-        wall=meter.wall,
-        cpu=meter.cpu,
-        late_throttles=late,
-    )
+        extra = late.end()
+    name = options.label("aiocloudocr map", concurrency)
+    return meter.result(name, concurrency, len(images), ok, **extra)
 
 
 async def _measure(
@@ -197,20 +352,16 @@ async def _measure(
     concurrency: int,
     warmup: int,
     one: Callable[[bytes], Awaitable[bool]],
+    late: LateThrottles | None = None,
 ) -> RunResult:
     for image in images[:warmup]:
         await one(image)
     meter = Meter()
     meter.start()
+    if late is not None:
+        late.begin()
     outcomes = await asyncio.gather(*(one(image) for image in images), return_exceptions=True)
     meter.stop()
     ok = sum(outcome is True for outcome in outcomes)
-    return RunResult(
-        client=name,
-        concurrency=concurrency,
-        n=len(images),
-        ok=ok,
-        failed=len(images) - ok,
-        wall=meter.wall,
-        cpu=meter.cpu,
-    )
+    extra = late.end() if late is not None else {}
+    return meter.result(name, concurrency, len(images), ok, **extra)

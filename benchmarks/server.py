@@ -11,22 +11,19 @@ import urllib.request
 from collections.abc import Iterator
 from typing import Any
 
-EMULATOR_CPU = 0
-"""The core the emulator is pinned to when the machine has two or more; clients get the rest."""
+from benchmarks import affinity
+from benchmarks.affinity import CLIENT_CPU, EMULATOR_CPU
 
 # Only loopback is ever contacted: no proxy from the environment may intercept these calls.
 _opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 
 
 def pin_client_process() -> set[int] | None:
-    """Keep this process (and its children) off the emulator's core; return the cores used."""
-    if not hasattr(os, "sched_setaffinity") or (os.cpu_count() or 1) < 2:
+    """Pin this process (and the clients it starts) to CPU 1; return the CPUs, None if not."""
+    if not affinity.can_pin():
         return None
-    cores = set(os.sched_getaffinity(0)) - {EMULATOR_CPU}
-    if not cores:
-        return None
-    os.sched_setaffinity(0, cores)
-    return cores
+    affinity.pin_self(CLIENT_CPU)
+    return set(os.sched_getaffinity(0))
 
 
 class EmulatorProcess:
@@ -47,16 +44,29 @@ class EmulatorProcess:
 
     def start(self) -> str:
         """Start the emulator, wait for its listening line and return its URL."""
-        self._process = subprocess.Popen(self.args, stdout=subprocess.PIPE, text=True)  # noqa: S603 (fixed argv)
+        # Pinned before exec, so that every thread the emulator starts inherits CPU 0.
+        self._process = subprocess.Popen(  # noqa: S603 (fixed argv)
+            self.args,
+            stdout=subprocess.PIPE,
+            text=True,
+            preexec_fn=affinity.pinned_to(EMULATOR_CPU),
+        )
         assert self._process.stdout is not None
         line = self._process.stdout.readline()
         if "listening on" not in line:
             self.stop()
             raise RuntimeError(f"the emulator did not start: {line!r}")
-        if hasattr(os, "sched_setaffinity") and (os.cpu_count() or 1) >= 2:
-            os.sched_setaffinity(self._process.pid, {EMULATOR_CPU})
         self.url = line.split()[-1]
         return self.url
+
+    @property
+    def pid(self) -> int:
+        """The emulator's process id (0 when it is not running)."""
+        return self._process.pid if self._process is not None else 0
+
+    def pinning(self) -> dict[str, Any]:
+        """The CPU masks of every emulator thread (see :func:`affinity.threads_of`)."""
+        return affinity.threads_of(self.pid)
 
     def stop(self) -> None:
         """Stop the emulator (SIGTERM, then SIGKILL if it lingers)."""
@@ -71,18 +81,6 @@ class EmulatorProcess:
             process.wait()
         if process.stdout is not None:
             process.stdout.close()
-
-    def cpu_seconds(self) -> float:
-        """CPU time the emulator process has used so far (0.0 where /proc is not available)."""
-        if self._process is None:
-            return 0.0
-        try:
-            with open(f"/proc/{self._process.pid}/stat", encoding="ascii") as stat:
-                # Fields 14 and 15 (utime, stime) follow the parenthesised command name.
-                fields = stat.read().rpartition(")")[2].split()
-        except OSError:
-            return 0.0
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
     def stats(self) -> dict[str, Any]:
         """The emulator's counters (``GET /_emulator/stats``)."""
