@@ -202,7 +202,8 @@ class ClientConfig:
 
 def options_from_env(env: Mapping[str, str], options: dict[str, Any]) -> dict[str, Any]:
     """``Client`` options from environment variables; explicit ``options`` win."""
-    options.setdefault("credentials", credentials_from_env(env))
+    if options.get("credentials") is None:
+        options["credentials"] = credentials_from_env(env)
     region = next((env[v].strip() for v in REGION_VARS if env.get(v, "").strip()), None)
     if region and "region" not in options:
         options["region"] = region

@@ -43,11 +43,6 @@ _PAST_DEADLINE = "the limiter would have waited past the call's deadline {what}"
 _MIN_RATE_SHARE = 0.01
 
 
-def _expire(waiter: asyncio.Future[None]) -> None:
-    if not waiter.done():
-        waiter.set_exception(RequestTimeout(_PAST_DEADLINE.format(what="for a concurrency slot")))
-
-
 @runtime_checkable
 class Limiter(Protocol):
     """What the request pipeline needs of a limiter: a slot (and a turn) before each attempt,
@@ -164,7 +159,10 @@ class AdaptiveLimiter:
         for the turn would pass it, :class:`~aiocloudocr.errors.RequestTimeout` is raised
         instead, holding no slot and leaving the turn to the next request.
         """
-        if self._in_flight < int(self._limit) and not self._waiters:
+        waiters = self._waiters
+        while waiters and waiters[0].done():  # expired or cancelled: no longer waiting
+            waiters.popleft()
+        if self._in_flight < int(self._limit) and not waiters:
             self._in_flight += 1
         else:
             # FIFO: a freed slot is handed to the longest waiter (counted for it before it
@@ -196,7 +194,7 @@ class AdaptiveLimiter:
         waiter = loop.create_future()
         # The loop's timer, not the injected sleep: slots come free in real time, and a fake
         # sleep that returns at once would expire every wait.
-        timer = None if remaining is None else loop.call_later(remaining, _expire, waiter)
+        timer = None if remaining is None else loop.call_later(remaining, self._expire, waiter)
         self._waiters.append(waiter)
         try:
             await waiter
@@ -205,6 +203,8 @@ class AdaptiveLimiter:
             # by _wake. One handed a slot and cancelled before resuming passes it on.
             if waiter.done() and not waiter.cancelled() and waiter.exception() is None:
                 self._release_slot()
+            else:
+                self._wake()  # a slot may be free for those behind it
             raise
         finally:
             if timer is not None:
@@ -326,6 +326,12 @@ class AdaptiveLimiter:
             stated = self._stated_rate
             ceiling = stated * self.headroom if stated is not None else float("inf")
             self._rate = min(self._rate * (1.0 + self.probe_step), ceiling)
+
+    def _expire(self, waiter: asyncio.Future[None]) -> None:
+        if not waiter.done():
+            waiter.set_exception(
+                RequestTimeout(_PAST_DEADLINE.format(what="for a concurrency slot"))
+            )
 
     def _wake(self) -> None:
         # Hand each free slot to the next waiter still waiting, counting it as in flight.

@@ -56,6 +56,10 @@ def run_command(args: argparse.Namespace) -> int:
         plan = plan_run(args)
         if args.verbose:
             _log_to_stderr()
+        if args.ray is not None:
+            from aiocloudocr._ray_run import run_on_ray
+
+            return run_on_ray(args, plan)
         return asyncio.run(_run(args, plan))
     except UsageError as error:
         print(f"{PROG}: error: {error}", file=sys.stderr)

@@ -156,7 +156,18 @@ def add_parser(commands: Any, handler: Callable[[argparse.Namespace], int]) -> N
     run.add_argument("--no-progress", action="store_true", help="no progress bar")
     run.add_argument("--verbose", "-v", action="store_true",
                      help="log each request (DEBUG, no secrets) to stderr")  # fmt: skip
+    run.add_argument("--ray", nargs="?", const="local", type=_ray_address, metavar="ADDRESS",
+                     help="run on Ray under one account-wide quota (aiocloudocr[ray]): a "
+                     "local cluster, or ray://HOST:PORT, HOST:PORT, auto")  # fmt: skip
+    run.add_argument("--workers", type=positive_int, metavar="N",
+                     help="with --ray: workers, each with --concurrency (one per CPU)")  # fmt: skip
     run.set_defaults(handler=handler)
+
+
+def _ray_address(text: str) -> str:
+    from aiocloudocr._ray_run import ray_address
+
+    return ray_address(text)
 
 
 # --- inputs -----------------------------------------------------------------------------

@@ -93,3 +93,16 @@ async def test_gathered_calls_leave_nothing_behind_in_the_limiter() -> None:
         assert isinstance(limiter, AdaptiveLimiter)
         assert limiter.state().in_flight == 0
         assert not limiter._waiters
+
+
+async def test_an_expired_waiter_does_not_hold_up_the_next_acquire() -> None:
+    """A waiter that gave up at its deadline leaves no trace that makes a free slot wait."""
+    limiter = AdaptiveLimiter(max_concurrency=4, initial_concurrency=1)
+    await limiter.acquire()
+    loop = asyncio.get_running_loop()
+    expired = asyncio.ensure_future(limiter.acquire(deadline=loop.time() + 0.01))
+    await asyncio.sleep(0.05)
+    assert expired.done() and isinstance(expired.exception(), Exception)
+    limiter.assume_rate(1000, 1.0)  # the quota is known: the window opens to 4
+    await asyncio.wait_for(limiter.acquire(), 1.0)  # a slot is free: no wait
+    assert limiter.state().in_flight == 2
