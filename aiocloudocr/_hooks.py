@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING
 import attrs
 from multidict import CIMultiDict, CIMultiDictProxy
 
+from aiocloudocr._answers import VisibleHeaders
+
 if TYPE_CHECKING:
     from aiocloudocr._http import HttpRequest, HttpResponse
     from aiocloudocr._observe import WaitKind
@@ -22,8 +24,6 @@ if TYPE_CHECKING:
 MASK = "***"
 # Request headers that carry credentials: shown masked.
 _MASKED = frozenset({"authorization", "x-auth-token", "x-security-token"})
-# Response headers that carry credentials (a fresh IAM token, a session cookie): not shown.
-_DROPPED = frozenset({"x-subject-token", "set-cookie"})
 _REQUEST_ID = "X-Request-Id"
 
 
@@ -90,15 +90,8 @@ def request_headers(headers: Mapping[str, str], secrets: tuple[str, ...]) -> Map
 
 
 def response_headers(headers: Mapping[str, str], secrets: tuple[str, ...]) -> Mapping[str, str]:
-    """``headers`` of a response as hooks see them."""
-    shown: CIMultiDict[str] = CIMultiDict()
-    for name, value in headers.items():
-        lower = name.lower()
-        if lower in _DROPPED:
-            continue
-        masked = lower in _MASKED or _holds_secret(value, secrets)
-        shown.add(name, MASK if masked else value)
-    return _read_only(shown)
+    """``headers`` of a response as hooks see them: as ``result.meta.headers`` shows them."""
+    return _read_only(VisibleHeaders(headers, secrets).materialize())
 
 
 def _awaitable(result: object) -> Awaitable[None] | None:
