@@ -10,7 +10,7 @@ the client has sent, before it is cut to length.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
 from multidict import CIMultiDict
@@ -137,15 +137,25 @@ class VisibleHeaders(Mapping[str, str]):
     or a copy holds only the visible values, never the secrets it masks with.
     """
 
-    __slots__ = ("_headers", "_secrets")
+    __slots__ = ("_headers", "_secrets", "_source")
 
-    def __init__(self, headers: Mapping[str, str], secrets: Iterable[str]) -> None:
+    def __init__(
+        self, headers: Mapping[str, str], secrets: Iterable[str] | Callable[[], Iterable[str]]
+    ) -> None:
+        # ``secrets`` may be a function: asked only when a header is read, so a bulk run
+        # whose callers never look pays nothing for them.
         self._headers = headers
-        self._secrets = tuple(s for s in secrets if len(s) >= 6)
+        self._source = secrets
+        self._secrets: tuple[str, ...] | None = None
 
     def _show(self, value: str) -> str:
-        if any(secret in value for secret in self._secrets):
-            return scrub(value, self._secrets)
+        secrets = self._secrets
+        if secrets is None:
+            source = self._source
+            found = source() if callable(source) else source
+            secrets = self._secrets = tuple(s for s in found if len(s) >= 6)
+        if any(secret in value for secret in secrets):
+            return scrub(value, secrets)
         return value
 
     def __getitem__(self, name: str) -> str:
@@ -174,7 +184,9 @@ class VisibleHeaders(Mapping[str, str]):
         return f"<VisibleHeaders {dict(self.materialize())!r}>"
 
 
-def visible_headers(headers: Mapping[str, str], secrets: Iterable[str]) -> VisibleHeaders:
+def visible_headers(
+    headers: Mapping[str, str], secrets: Iterable[str] | Callable[[], Iterable[str]]
+) -> VisibleHeaders:
     """An answer's headers as users may see them (see :class:`VisibleHeaders`)."""
     return VisibleHeaders(headers, secrets)
 

@@ -107,7 +107,7 @@ class Sender:
             status=delivery.response.status,
             attempts=delivery.attempts,
             elapsed=delivery.elapsed,
-            headers=visible_headers(delivery.response.headers, self.pipeline.secrets()),
+            headers=visible_headers(delivery.response.headers, self.pipeline.secrets),
         )
         return result_for(
             result_type=op.result_type,
@@ -125,7 +125,7 @@ class Sender:
         response = delivery.response
         return HttpResponse(
             status=response.status,
-            headers=visible_headers(response.headers, self.pipeline.secrets()),
+            headers=visible_headers(response.headers, self.pipeline.secrets),
             body=response.body,
             reason=response.reason,
         )
