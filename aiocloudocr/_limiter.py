@@ -9,15 +9,16 @@ Two mechanisms, both driven by what the service answers:
   multiplicatively;
 * a **concurrency** limit (AIMD): halved when the service answers ModelArts.4401 (too many
   concurrent requests), raised by one per window of successes, up to the client's own bound.
-  It starts small (``initial_concurrency``) while the quota is unknown and grows as TCP's
-  slow start does, by one per success (doubling per round trip), but never faster than
-  doubling every ``slow_start_doubling`` seconds (a fast service answers in a millisecond,
-  and per-answer growth alone would reach any bound before a quota could say no), and for as
-  long as answers come back about as fast as the fastest seen (the service is not queueing
-  them); answers that slow down (queueing), or any throttle, end the slow start. So a run
-  against a quota it does not know meets it with a handful of requests in flight, not the
-  whole bound, while a run against a slow but unlimited service reaches its bound in a few
-  round trips.
+  It starts small (``initial_concurrency``) while the quota is unknown. A quota counts
+  calls per window, so what this slow start bounds is the rate the service sees, not the
+  number in flight: ``initial_concurrency`` calls per ``slow_start_latency`` (5 ms, a fast
+  answer), a rate that doubles every ``slow_start_doubling`` seconds. By Little's law the
+  window in flight is that rate times the latency: ``initial_concurrency`` for a service that
+  answers within 5 ms (a run meets an unknown quota with a handful of requests in flight,
+  not the whole bound), the whole bound within the first round trip for one that answers in
+  100 ms. Before the first answer the latency is at least the time since the first send, so
+  the window widens as that time passes (a timer, about ten times in the first round trip).
+  Answers that slow down (queueing), or any throttle, end the slow start.
 
 Bursts of throttled answers that were already in flight count as one event, so the limits do
 not collapse when a whole wave of requests is refused at once.
@@ -99,7 +100,12 @@ class AdaptiveLimiter:
     # An answer slower than this many times the fastest seen says the service is queueing.
     queueing_factor: float = 2.0
     slow_start_doubling: float = 0.1
+    # The latency of a fast answer: the slow start lets initial_concurrency calls through
+    # per this many seconds (a rate), whatever the service's latency.
+    slow_start_latency: float = 0.005
     _slow_start_since: float | None = attrs.field(default=None, init=False)
+    _slow_start_timer: asyncio.TimerHandle | None = attrs.field(default=None, init=False)
+    _slow_start_loop: asyncio.AbstractEventLoop | None = attrs.field(default=None, init=False)
     _slow_start: bool = attrs.field(default=False, init=False)
     _fastest: float = attrs.field(default=float("inf"), init=False)
     _slow_answers: int = attrs.field(default=0, init=False)
@@ -159,6 +165,8 @@ class AdaptiveLimiter:
         for the turn would pass it, :class:`~aiocloudocr.errors.RequestTimeout` is raised
         instead, holding no slot and leaving the turn to the next request.
         """
+        if self._slow_start and self._fastest == math.inf:
+            self._watch_first_round_trip()
         waiters = self._waiters
         while waiters and waiters[0].done():  # expired or cancelled: no longer waiting
             waiters.popleft()
@@ -294,6 +302,41 @@ class AdaptiveLimiter:
         self._last_concurrency_cut = now
         self._limit = max(1.0, float(int(self._limit) // 2))
 
+    def _watch_first_round_trip(self) -> None:
+        # Until an answer says how fast the service is, the time since the first send is a
+        # lower bound of its latency: a timer widens the window as that time passes.
+        loop = asyncio.get_running_loop()
+        if self._slow_start_since is None:
+            self._slow_start_since = self._monotonic()
+        if self._slow_start_timer is None or self._slow_start_loop is not loop:
+            self._slow_start_loop = loop
+            self._slow_start_timer = loop.call_later(self.slow_start_latency, self._no_answer_yet)
+
+    def _no_answer_yet(self) -> None:
+        self._slow_start_timer = None
+        if not self._slow_start or self._fastest < math.inf or self._slow_start_since is None:
+            return  # answers drive the window from here (_slow_start_step)
+        elapsed = self._monotonic() - self._slow_start_since
+        self._widen(elapsed, elapsed)
+        if self._slow_start and (self._in_flight or self._waiters):
+            # Re-armed at 1.5 x the elapsed time: about ten ticks up to 100 ms.
+            loop = asyncio.get_running_loop()
+            delay = max(self.slow_start_latency, elapsed / 2)
+            self._slow_start_timer = loop.call_later(delay, self._no_answer_yet)
+
+    def _widen(self, latency: float, elapsed: float) -> None:
+        # The slow start's rate times the latency (Little's law), never below the start.
+        assert self.initial_concurrency is not None
+        doublings = min(elapsed / self.slow_start_doubling, 32.0)
+        per_start = max(1.0, latency / self.slow_start_latency)
+        ceiling = self.initial_concurrency * per_start * 2.0**doublings
+        if ceiling > self._limit:
+            self._limit = ceiling
+        if self._limit >= self.max_concurrency:
+            self._limit = float(self.max_concurrency)
+            self._slow_start = False
+        self._wake()
+
     def _slow_start_step(self, latency: float, now: float) -> None:
         if self._slow_start_since is None:
             self._slow_start_since = now - latency
@@ -306,14 +349,7 @@ class AdaptiveLimiter:
                 self._slow_start = False
             return
         self._slow_answers = 0
-        assert self.initial_concurrency is not None
-        doublings = min((now - self._slow_start_since) / self.slow_start_doubling, 32.0)
-        ceiling = self.initial_concurrency * 2.0**doublings
-        self._limit = max(self._limit, min(self._limit + 1.0, ceiling))
-        if self._limit >= self.max_concurrency:
-            self._limit = float(self.max_concurrency)
-            self._slow_start = False
-        self._wake()
+        self._widen(self._fastest, now - self._slow_start_since)
 
     def _on_success(self, now: float) -> None:
         if self._limit < self.max_concurrency:

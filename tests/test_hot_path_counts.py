@@ -97,7 +97,8 @@ async def test_gathered_calls_leave_nothing_behind_in_the_limiter() -> None:
 
 async def test_an_expired_waiter_does_not_hold_up_the_next_acquire() -> None:
     """A waiter that gave up at its deadline leaves no trace that makes a free slot wait."""
-    limiter = AdaptiveLimiter(max_concurrency=4, initial_concurrency=1)
+    # A minute per "fast answer": the slow start's window cannot widen before the deadline.
+    limiter = AdaptiveLimiter(max_concurrency=4, initial_concurrency=1, slow_start_latency=60.0)
     await limiter.acquire()
     loop = asyncio.get_running_loop()
     expired = asyncio.ensure_future(limiter.acquire(deadline=loop.time() + 0.01))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from aiocloudocr import AdaptiveLimiter, AkSkCredentials, Client
 from aiocloudocr.emulator import DEFAULT_KEY_PAIR, DEFAULT_PROJECT_ID, EmulatorConfig, run_emulator
 from tests.fakes import make_png
@@ -36,14 +38,38 @@ async def test_starts_at_the_initial_window() -> None:
     assert state.max_concurrency == 64
 
 
-async def test_flat_answers_double_the_window_per_round_trip() -> None:
-    """Answers as fast as the fastest grow the window by one each, up to the bound."""
+async def test_a_slow_service_opens_the_bound_at_its_first_answer() -> None:
+    """The slow start bounds the rate (8 calls per 5 ms, doubling per 0.1 s): at 100 ms a
+    call that is 320 in flight, so the first answer opens the whole bound of 64."""
     limiter, clock = slow_starter()
-    await answer(limiter, clock, latency=0.1, n=8)  # one round trip's worth
-    assert limiter.state().concurrency == 16
-    await answer(limiter, clock, latency=0.1, n=200)
+    await answer(limiter, clock, latency=0.1, n=1)
     state = limiter.state()
     assert state.concurrency == 64 and not state.slow_start
+
+
+async def test_a_fast_service_keeps_the_initial_window() -> None:
+    """At 2 ms a call (under 5 ms) the window is the initial one, doubling per 0.1 s only."""
+    limiter, clock = slow_starter()
+    await answer(limiter, clock, latency=0.002, n=40)  # 80 ms: 8 x 2**0.8 ~ 13.9
+    state = limiter.state()
+    assert 8 <= state.concurrency <= 14 and state.slow_start
+
+
+async def test_the_window_widens_before_the_first_answer() -> None:
+    """No answer after 50 ms says the latency is at least 50 ms: 64 may be in flight."""
+    limiter, clock = slow_starter()
+    for _ in range(8):
+        await limiter.acquire()
+    later = [asyncio.ensure_future(limiter.acquire()) for _ in range(56)]
+    await asyncio.sleep(0)
+    assert not any(task.done() for task in later)  # the initial window is full
+    clock.now += 0.05
+    for _ in range(400):  # the limiter's timer ticks on the loop's own clock
+        if all(task.done() for task in later):
+            break
+        await asyncio.sleep(0.005)
+    assert all(task.done() for task in later)
+    assert limiter.state().in_flight == 64
 
 
 async def test_growth_is_bounded_by_doubling_per_interval() -> None:
@@ -56,13 +82,13 @@ async def test_growth_is_bounded_by_doubling_per_interval() -> None:
 async def test_queueing_ends_the_slow_start() -> None:
     """Three answers in a row slower than twice the fastest end the exponential growth."""
     limiter, clock = slow_starter()
-    await answer(limiter, clock, latency=0.1, n=4)
+    await answer(limiter, clock, latency=0.002, n=4)
     before = limiter.state().concurrency
-    await answer(limiter, clock, latency=0.5, n=3)
+    await answer(limiter, clock, latency=0.01, n=3)
     state = limiter.state()
     assert not state.slow_start
     assert state.concurrency == before
-    await answer(limiter, clock, latency=0.5, n=12)
+    await answer(limiter, clock, latency=0.01, n=12)
     assert limiter.state().concurrency <= before + 1  # additive from here
 
 
@@ -70,9 +96,9 @@ async def test_a_throttle_ends_the_slow_start() -> None:
     """A stated rate or a 4401 ends the ramp; the window stays where it was."""
     for error in (rate_throttle(limit=50), concurrency_throttle()):
         limiter, clock = slow_starter()
-        await answer(limiter, clock, latency=0.1, n=4)
+        await answer(limiter, clock, latency=0.002, n=4)
         await limiter.acquire()
-        limiter.release(error, 0.1)
+        limiter.release(error, 0.002)
         assert not limiter.state().slow_start
         assert limiter.state().concurrency <= 12
 
