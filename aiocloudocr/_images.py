@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import binascii
 import io
 import os
@@ -15,6 +14,7 @@ import aiofiles.os
 import attrs
 from yarl import URL
 
+from aiocloudocr._codecs import b64decode
 from aiocloudocr._image_structure import structure_problem
 from aiocloudocr.errors import ValidationError
 
@@ -79,7 +79,7 @@ def decode_base64(text: str) -> bytes:
     if "-" in cleaned or "_" in cleaned:  # URL-safe alphabet: the service wants the standard one
         cleaned = cleaned.translate(str.maketrans("-_", "+/"))
     try:
-        return base64.b64decode(cleaned, validate=True)
+        return b64decode(cleaned, validate=True)
     except (binascii.Error, ValueError):
         raise ValidationError(
             "image is not valid base64 text; pass bytes, a path or a file object instead",

@@ -110,6 +110,14 @@ class OtelObserver:
         self.error_status = functools.partial(trace.Status, trace.StatusCode.ERROR)
         self.tracer = trace.get_tracer(NAME, __version__, tracer_provider)
         meter = metrics.get_meter(NAME, __version__, meter_provider)
+        # On the global providers, while the application has set neither (both still the
+        # API's stand-ins), every span and measurement would be dropped: calls skip the
+        # work and the pipeline's observed path. Checked per call, so a provider set later
+        # is followed from its next call on.
+        self._idle: tuple[Any, Any] | None = None
+        if tracer_provider is None and meter_provider is None:
+            self._idle = _stand_ins(trace.get_tracer_provider(), metrics.get_meter_provider())
+        self._current_providers = (trace.get_tracer_provider, metrics.get_meter_provider)
         description = "Duration of HTTP client requests."
         try:
             self.duration = meter.create_histogram(
@@ -133,9 +141,29 @@ class OtelObserver:
     def __repr__(self) -> str:
         return f"<aiocloudocr OtelObserver tracer={self.tracer!r}>"
 
-    def call_started(self, call: Call) -> CallTrace:
-        """Open the call's span and make it current."""
+    def call_started(self, call: Call) -> CallTrace | None:
+        """Open the call's span and make it current (None while nothing would record it)."""
+        idle = self._idle
+        if idle is not None:
+            tracer_provider, meter_provider = self._current_providers
+            if tracer_provider() is idle[0] and meter_provider() is idle[1]:
+                return None
         return CallTrace(self, call)
+
+
+def _stand_ins(tracer_provider: Any, meter_provider: Any) -> tuple[Any, Any] | None:
+    """The global providers if both are still the API's proxies, else None."""
+    from opentelemetry import trace
+
+    try:
+        from opentelemetry.metrics._internal import _ProxyMeterProvider
+    except ImportError:  # a layout this check does not know: always trace
+        return None
+    if isinstance(tracer_provider, trace.ProxyTracerProvider) and isinstance(
+        meter_provider, _ProxyMeterProvider
+    ):
+        return tracer_provider, meter_provider
+    return None
 
 
 class CallTrace:

@@ -3,7 +3,6 @@ a paid request the service would refuse. Pure apart from reading an image file."
 
 from __future__ import annotations
 
-import base64
 import inspect
 import json as _json
 import os
@@ -12,6 +11,7 @@ from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
+from aiocloudocr._codecs import b64encode
 from aiocloudocr._config import SERVICES
 from aiocloudocr._images import (
     MB,
@@ -104,7 +104,7 @@ async def body_of_source(
         body.update(_extra(extra_body))
     if data is not None and "image" in accepted:
         del body["image"]
-        return _checked(splice_image(base64.b64encode(data), body), check)
+        return _checked(splice_image(b64encode(data), body), check)
     return _checked(encode_body(body), check)
 
 

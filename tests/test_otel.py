@@ -455,6 +455,41 @@ def test_tracing_is_on_by_default_through_the_global_providers() -> None:
     assert json.loads(done.stdout) == ["POST", "aiocloudocr.web_image"]
 
 
+def test_no_span_is_started_while_no_provider_is_set() -> None:
+    """With the API installed but no SDK set up, calls open no span (nothing would record
+    it); a provider set later is followed from the next call on."""
+    done = run_python("""
+        import asyncio, json
+        from opentelemetry import trace
+        from opentelemetry.sdk.trace import TracerProvider
+        from aiocloudocr.testing import client_for
+        from aiocloudocr.emulator import run_emulator
+        from tests.fakes import make_png
+
+        started = []
+        original = trace.ProxyTracer.start_span
+        def counting(self, *args, **kwargs):
+            started.append(args[0] if args else kwargs.get("name"))
+            return original(self, *args, **kwargs)
+        trace.ProxyTracer.start_span = counting
+
+        async def main() -> None:
+            async with run_emulator() as running, client_for(running) as client:
+                for _ in range(3):
+                    await client.web_image(make_png(32, 32))
+                before = len(started)
+                trace.set_tracer_provider(TracerProvider())
+                await client.web_image(make_png(32, 32))
+            print(json.dumps([before, started[before:]]))
+
+        asyncio.run(main())
+    """)
+    assert done.returncode == 0, done.stderr
+    before, after = json.loads(done.stdout)
+    assert before == 0
+    assert after[:1] == ["aiocloudocr.web_image"]
+
+
 def test_tracing_takes_a_bool_or_none() -> None:
     """``tracing=`` is checked like any option: True, False or None (automatic)."""
     with pytest.raises(ConfigurationError):

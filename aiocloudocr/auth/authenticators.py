@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Callable, Iterable, MutableMapping
 from typing import Protocol
@@ -40,7 +41,13 @@ class Authenticator(Protocol):
 
 def sdk_date(epoch: float) -> str:
     """Format epoch seconds as an ``X-Sdk-Date`` value."""
-    return time.strftime(signer.DATE_FORMAT, time.gmtime(epoch))
+    return _sdk_date_of(int(epoch))
+
+
+@functools.lru_cache(maxsize=4)
+def _sdk_date_of(second: int) -> str:
+    # A bulk run signs hundreds of requests within one second: formatted once per second.
+    return time.strftime(signer.DATE_FORMAT, time.gmtime(second))
 
 
 @attrs.define

@@ -23,6 +23,8 @@ UNSIGNED_PAYLOAD = "UNSIGNED-PAYLOAD"
 EMPTY_SHA256 = hashlib.sha256(b"").hexdigest()
 HASHED_CONTENT_TYPES = ("application/json", "application/bson")
 """Content-Type prefixes whose bodies the reference signer hashes; others go UNSIGNED-PAYLOAD."""
+_CONTENT_SHA256_KEY = CONTENT_SHA256_HEADER.lower()
+_DATE_KEY = DATE_HEADER.lower()
 
 
 def _escape(value: str) -> str:
@@ -116,10 +118,39 @@ def sign(
     Returns the ``Authorization`` value. The caller sends exactly ``headers`` plus it; unlike
     :func:`sign_headers` this adds no ``X-Sdk-Content-Sha256`` for non-JSON bodies.
     """
-    signed = list(headers)
-    canonical = canonical_request(method, path, query, headers, signed, payload_hash(body, headers))
-    to_sign = string_to_sign(canonical, headers_get(headers, DATE_HEADER))
-    return authorization(access_key, signed, signature(secret_key, to_sign))
+    lowered = {name.lower(): value for name, value in headers.items()}
+    if len(lowered) != len(headers):
+        # Names that differ only in case: the general path keeps the reference's reading
+        # (the first spelling for the body hash and the date, every spelling listed).
+        signed = list(headers)
+        canonical = canonical_request(
+            method, path, query, headers, signed, payload_hash(body, headers)
+        )
+        to_sign = string_to_sign(canonical, headers_get(headers, DATE_HEADER))
+        return authorization(access_key, signed, signature(secret_key, to_sign))
+    # The usual case, on the hot path of every request: one lower-cased copy of the
+    # headers serves every lookup, and the names are sorted once.
+    if not body:
+        body_hash = EMPTY_SHA256
+    else:
+        body_hash = lowered.get(_CONTENT_SHA256_KEY) or hashlib.sha256(body).hexdigest()
+    names = sorted(lowered)
+    signed_names = ";".join(names)
+    header_block = "".join([f"{name}:{lowered[name].strip()}\n" for name in names])
+    canonical = "\n".join(
+        (
+            method.upper(),
+            canonical_uri(path),
+            canonical_query(query) if query else "",
+            header_block,
+            signed_names,
+            body_hash,
+        )
+    )
+    digest = hashlib.sha256(canonical.encode()).hexdigest()
+    to_sign = f"{ALGORITHM}\n{lowered.get(_DATE_KEY, '')}\n{digest}"
+    sig = hmac.digest(secret_key.encode(), to_sign.encode(), "sha256").hex()
+    return f"{ALGORITHM} Access={access_key}, SignedHeaders={signed_names}, Signature={sig}"
 
 
 def sign_headers(
@@ -146,7 +177,7 @@ def sign_headers(
         method=method,
         path=path,
         query=query,
-        headers={**headers, **added},
+        headers={**headers, **added} if added else headers,
         body=body,
         access_key=access_key,
         secret_key=secret_key,

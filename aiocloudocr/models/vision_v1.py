@@ -7,13 +7,13 @@ Each answers ``{"result": "<base64 image>"}``, exposed as decoded bytes.
 
 from __future__ import annotations
 
-import base64
 import binascii
 from collections.abc import Mapping
 from typing import Any
 
 import attrs
 
+from aiocloudocr._codecs import b64decode
 from aiocloudocr.errors import ValidationError
 from aiocloudocr.models._base import Result, extra_field, in_range, one_of, optional_bool
 from aiocloudocr.models.converter import converter
@@ -84,7 +84,7 @@ def _structure_enhanced_image(data: Any, _: type[EnhancedImageResult]) -> Enhanc
     try:
         # Missing "=" padding is tolerated: it carries no data, and the reference's own
         # example answer (Defog) comes without it.
-        image = base64.b64decode(text + "=" * (-len(text) % 4), validate=True)
+        image = b64decode(text + "=" * (-len(text) % 4), validate=True)
     except binascii.Error as exc:
         raise ValueError(f"result is not base64 image text: {exc}") from None
     return EnhancedImageResult(image=image)

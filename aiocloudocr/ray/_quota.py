@@ -73,10 +73,10 @@ class AccountQuota:
     than one process's 0.7: the quota is this actor's alone). ``max_concurrency`` bounds the
     requests in flight across the cluster (halved on ModelArts.4401, grown back by AIMD);
     while the quota is unknown it starts at ``initial_concurrency`` and ramps up as
-    :class:`~aiocloudocr.AdaptiveLimiter`'s slow start does. A lease holds at most ``lease_size`` permits, none due later than
-    ``horizon`` s from the grant; a worker silent for ``lease_ttl`` s loses its permits.
-    An actor of this name that is already running keeps its own settings and what it has
-    learnt; :meth:`reset` stops it.
+    :class:`~aiocloudocr.AdaptiveLimiter`'s slow start does. A lease holds at most
+    ``lease_size`` permits, none due later than ``horizon`` s from the grant; a worker
+    silent for ``lease_ttl`` s loses its permits. An actor of this name that is already
+    running keeps its own settings and what it has learnt; :meth:`reset` stops it.
     """
 
     name: str = "aiocloudocr-quota"
