@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import functools
 import importlib.util
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
@@ -114,10 +114,9 @@ class OtelObserver:
         # API's stand-ins), every span and measurement would be dropped: calls skip the
         # work and the pipeline's observed path. Checked per call, so a provider set later
         # is followed from its next call on.
-        self._idle: tuple[Any, Any] | None = None
+        self._idle: Callable[[], bool] | None = None
         if tracer_provider is None and meter_provider is None:
-            self._idle = _stand_ins(trace.get_tracer_provider(), metrics.get_meter_provider())
-        self._current_providers = (trace.get_tracer_provider, metrics.get_meter_provider)
+            self._idle = _idle_check()
         description = "Duration of HTTP client requests."
         try:
             self.duration = meter.create_histogram(
@@ -144,26 +143,36 @@ class OtelObserver:
     def call_started(self, call: Call) -> CallTrace | None:
         """Open the call's span and make it current (None while nothing would record it)."""
         idle = self._idle
-        if idle is not None:
-            tracer_provider, meter_provider = self._current_providers
-            if tracer_provider() is idle[0] and meter_provider() is idle[1]:
-                return None
+        if idle is not None and idle():
+            return None
         return CallTrace(self, call)
 
 
-def _stand_ins(tracer_provider: Any, meter_provider: Any) -> tuple[Any, Any] | None:
-    """The global providers if both are still the API's proxies, else None."""
+def _idle_check() -> Callable[[], bool] | None:
+    """A check that neither global provider is set, or None when it cannot be told cheaply.
+
+    ``get_tracer_provider()`` and ``get_meter_provider()`` look the environment up on every
+    call while unset; the API keeps the providers set in two module globals, read here
+    directly (with a provider named in the environment, which the API loads on first use,
+    or an API without those globals, every call is traced).
+    """
+    import os
+
     from opentelemetry import trace
 
     try:
-        from opentelemetry.metrics._internal import _ProxyMeterProvider
-    except ImportError:  # a layout this check does not know: always trace
+        from opentelemetry.metrics import _internal as metrics
+    except ImportError:
         return None
-    if isinstance(tracer_provider, trace.ProxyTracerProvider) and isinstance(
-        meter_provider, _ProxyMeterProvider
-    ):
-        return tracer_provider, meter_provider
-    return None
+    if "OTEL_PYTHON_TRACER_PROVIDER" in os.environ or "OTEL_PYTHON_METER_PROVIDER" in os.environ:
+        return None
+    if not (hasattr(trace, "_TRACER_PROVIDER") and hasattr(metrics, "_METER_PROVIDER")):
+        return None
+
+    def idle() -> bool:
+        return trace._TRACER_PROVIDER is None and metrics._METER_PROVIDER is None
+
+    return idle
 
 
 class CallTrace:

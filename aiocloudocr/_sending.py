@@ -37,6 +37,9 @@ class Sender:
     pipeline: Pipeline = attrs.field(init=False)
     preparing: asyncio.Semaphore = attrs.field(init=False)
     base_headers: dict[str, str] = attrs.field(init=False)
+    # AK/SK requests carry the project id in a signed X-Project-Id header.
+    signs_project_id: bool = attrs.field(init=False)
+    _project_headers: dict[str, dict[str, str]] = attrs.field(factory=dict, init=False)
 
     def __attrs_post_init__(self) -> None:
         session, config = self.session, self.config
@@ -45,6 +48,15 @@ class Sender:
         self.base_headers = {"Content-Type": JSON_CONTENT_TYPE, **config.headers}
         if config.enterprise_project_id:
             self.base_headers["Enterprise-Project-Id"] = config.enterprise_project_id
+        self.signs_project_id = isinstance(config.credentials, AkSkCredentials)
+
+    def _headers_for(self, project_id: str) -> dict[str, str]:
+        # Shared by every call to the project (the pipeline copies headers before signing).
+        if len(self._project_headers) > 16:
+            self._project_headers.clear()
+        sent = {**self.base_headers, "X-Project-Id": project_id}
+        self._project_headers[project_id] = sent
+        return sent
 
     def limiter(self, service: ServiceName) -> Limiter | None:
         """The given limiter, else the adaptive one shared in-process by key; None when off."""
@@ -84,13 +96,17 @@ class Sender:
         if op.deprecated:
             warn_deprecated(op)
         session = self.session
-        if op.needs_project_id:
-            project_id: str | None = await session.resolve_project_id(self.config)
+        project_id = session.project_id
+        if op.needs_project_id and not project_id:
+            project_id = await session.resolve_project_id(self.config)
+        if headers is not None:
+            sent = merge_headers(self.base_headers, headers)
+            if project_id and self.signs_project_id:
+                sent = {**sent, "X-Project-Id": project_id}
+        elif project_id and self.signs_project_id:
+            sent = self._project_headers.get(project_id) or self._headers_for(project_id)
         else:
-            project_id = session.project_id
-        sent = self.base_headers if headers is None else merge_headers(self.base_headers, headers)
-        if project_id and isinstance(self.config.credentials, AkSkCredentials):
-            sent = {**sent, "X-Project-Id": project_id}
+            sent = self.base_headers
         call = Call(
             operation=op.name,
             service=op.service,

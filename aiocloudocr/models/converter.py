@@ -192,6 +192,8 @@ def encode_body(body: dict[str, Any], *, plain_image: bool = False) -> bytes:
 def splice_image(image_b64: bytes, rest: dict[str, Any]) -> bytes:
     """The JSON body ``{"image": <image_b64>, **rest}`` with the base64 bytes copied in as
     they are (base64 never needs JSON escaping), without a round trip through ``str``."""
+    if not rest:  # the usual Web Image request: the image alone
+        return b"".join((b'{"image":"', image_b64, b'"}'))
     tail = json.dumps(rest, ensure_ascii=False, separators=(",", ":")).encode()
     return b"".join((b'{"image":"', image_b64, b'"}' if tail == b"{}" else b'",' + tail[1:]))
 

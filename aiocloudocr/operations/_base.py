@@ -35,7 +35,7 @@ class Operation(Generic[RequestT, ResultT]):
             return self.path
         if not project_id:
             raise ValueError(f"operation {self.name} needs a project id")
-        return self.path.replace("{project_id}", quote(project_id, safe=""))
+        return _with_project(self.path, project_id)
 
     @property
     def fields(self) -> frozenset[str]:
@@ -55,3 +55,9 @@ AnyOperation = Operation[Any, Any]
 def _field_names(request_type: type) -> frozenset[str]:
     # Asked on every call; the answer never changes for a class.
     return frozenset(a.name for a in attrs.fields(request_type))
+
+
+@functools.lru_cache(maxsize=256)
+def _with_project(path: str, project_id: str) -> str:
+    # Every call of a bulk run renders the same path for the same project: escaped once.
+    return path.replace("{project_id}", quote(project_id, safe=""))
