@@ -31,7 +31,7 @@ from benchmarks.runners import (
 )
 
 ROOT = Path(__file__).resolve().parent.parent
-KINDS = ("raw", "ceiling", "gather", "map", "sdk-threads", "sdk-async")
+KINDS = ("raw", "raw-pybase64", "ceiling", "gather", "map", "sdk-threads", "sdk-async")
 
 
 def _quota(value: Sequence[float] | None) -> tuple[int, float] | None:
@@ -75,8 +75,9 @@ def run_job(job: Job, url: str) -> RunResult:
         if job.kind == "sdk-async":
             return sdk.run_sdk_async(url, images, warmup=warmup)
         return sdk.run_sdk_threads(url, images, threads=c, warmup=warmup, retry=job.retry)
-    if job.kind == "raw":
-        return asyncio.run(run_raw(url, images, concurrency=c, warmup=warmup))
+    if job.kind in ("raw", "raw-pybase64"):
+        fast = job.kind == "raw-pybase64"
+        return asyncio.run(run_raw(url, images, concurrency=c, warmup=warmup, fast_base64=fast))
     if job.kind == "ceiling":
         return asyncio.run(run_ceiling(url, images, concurrency=c, warmup=warmup))
     options = Options(
