@@ -126,3 +126,34 @@ async def test_unknown_quota_draws_few_throttled_answers() -> None:
         throttled = running.stats.throttled
     assert all(o.ok for o in outcomes) and len(outcomes) == 60
     assert throttled <= 16
+
+
+async def test_a_slow_service_gets_the_whole_bound_after_one_round_trip() -> None:
+    """At 200 ms a call, the first answer (the authentication probe) opens the window: when
+    the second answer comes back, far more than the initial 8 requests are in flight (one
+    more per answer, as TCP's slow start grows, would make it 9)."""
+    config = EmulatorConfig(latency=0.2)
+    png = make_png(32, 32)
+    in_flight: list[int] = []
+    async with run_emulator(config) as running:
+        credentials = AkSkCredentials(
+            access_key=DEFAULT_KEY_PAIR.ak, secret_key=DEFAULT_KEY_PAIR.sk
+        )
+        client = Client(
+            credentials,
+            endpoint=running.url,
+            project_id=DEFAULT_PROJECT_ID,
+            concurrency=64,
+            on_response=lambda _: in_flight.append(limiter_in_flight(client)),
+        )
+        async with client:
+            await asyncio.gather(*(client.web_image(png) for _ in range(64)))
+    assert len(in_flight) == 64
+    assert in_flight[1] >= 32
+
+
+def limiter_in_flight(client: Client) -> int:
+    """Requests the client's limiter counts in flight (the answered one already released)."""
+    limiter = client.limiter("ocr")
+    assert limiter is not None
+    return limiter.state().in_flight
