@@ -242,13 +242,14 @@ def _stderr_silenced(silenced: bool) -> Iterator[None]:
 
 
 @contextlib.contextmanager
-def _maybe_emulator(wanted: bool) -> Iterator[str | None]:
+def _maybe_emulator(wanted: bool, engine: str | None) -> Iterator[str | None]:
     if not wanted:
         yield None
         return
+    from aiocloudocr.emulator import EmulatorConfig
     from aiocloudocr.ray._emulator import emulator_in_thread
 
-    with emulator_in_thread() as running:
+    with emulator_in_thread(EmulatorConfig(engine=engine or "synthetic")) as running:
         yield running.url
 
 
@@ -273,7 +274,7 @@ def run_on_ray(args: argparse.Namespace, plan: Plan) -> int:
     started = time.monotonic()
     previous = signal.getsignal(signal.SIGTERM)
     try:
-        with _maybe_emulator(args.emulator) as url:
+        with _maybe_emulator(args.emulator, plan.engine) as url:
             settings = _settings(args, url, address == LOCAL)
             appender = _Appender(args.output)
             appender.open()

@@ -39,6 +39,7 @@ from aiocloudocr._run_plan import (
     cli_words,
     iter_paths,
     plan_run,
+    synthetic_note,
 )
 from aiocloudocr.errors import (
     APIError,
@@ -54,6 +55,8 @@ def run_command(args: argparse.Namespace) -> int:
     """Run the bulk job; see EPILOG for the exit statuses."""
     try:
         plan = plan_run(args)
+        if plan.engine == "synthetic":
+            print(f"{PROG}: {synthetic_note(args)}", file=sys.stderr)
         if args.verbose:
             _log_to_stderr()
         if args.ray is not None:
@@ -149,14 +152,16 @@ class _Tally:
 
 
 @contextlib.asynccontextmanager
-async def _client(args: argparse.Namespace) -> AsyncIterator[Any]:
+async def _client(args: argparse.Namespace, engine: str | None = None) -> AsyncIterator[Any]:
     from aiocloudocr._client import Client
 
     options: dict[str, Any] = {"concurrency": args.concurrency}
     if args.emulator:
+        from aiocloudocr.emulator import EmulatorConfig
         from aiocloudocr.testing import emulated_client
 
-        async with emulated_client(**options) as client:
+        config = EmulatorConfig(engine=engine or "synthetic")
+        async with emulated_client(config, **options) as client:
             yield client
         return
     if args.region:
@@ -193,7 +198,7 @@ async def _run(args: argparse.Namespace, plan: Plan) -> int:
     loop = asyncio.get_running_loop()
     signals.install(loop)
     try:
-        async with _client(args) as client:
+        async with _client(args, plan.engine) as client:
             await _ready(client, plan.operation)
             signals.started()
             return await _drive(args, plan, client, signals)

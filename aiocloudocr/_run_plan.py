@@ -24,6 +24,9 @@ from aiocloudocr.errors import (
 from aiocloudocr.operations import AnyOperation, get_operation
 
 PROG = "aiocloudocr run"
+# aiocloudocr.emulator._engines.ENGINE_CHOICES, spelt out so that the command line does not
+# import the emulator to build its parser (a test keeps the two equal).
+EMULATOR_ENGINES = ("auto", "rapidocr", "synthetic")
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_STOPPED = 0, 1, 2, 3
 EXIT_PIPE = 128 + 13  # as a shell reports a process SIGPIPE ended
 SIGNAL_EXITS = {signal.SIGINT: 130, signal.SIGTERM: 143}
@@ -145,6 +148,11 @@ def add_parser(commands: Any, handler: Callable[[argparse.Namespace], int]) -> N
     where.add_argument("--endpoint", metavar="URL",
                        help="one URL for all services (AIOCLOUDOCR_ENDPOINT)")  # fmt: skip
     where.add_argument("--emulator", action="store_true", help="use an in-process emulator")
+    run.add_argument("--engine", choices=EMULATOR_ENGINES,
+                     help="with --emulator: where Web Image's text comes from: rapidocr "
+                     "reads the images (pip install 'aiocloudocr[ocr]'), synthetic picks "
+                     "phrases from a hash of each image; auto (the default): rapidocr if "
+                     "installed")  # fmt: skip
     run.add_argument("--project-id", help="default: HUAWEICLOUD_SDK_PROJECT_ID")
     run.add_argument("--set", dest="fields", action="append", default=[], metavar="FIELD=VALUE",
                      help="a request field for every input (repeatable; values are JSON "
@@ -227,12 +235,16 @@ def redone(record: Mapping[str, Any], *, retry_failed: bool) -> bool:
 
 @attrs.frozen(kw_only=True)
 class Plan:
-    """What a checked command line will do; counts are None when paths come from stdin."""
+    """What a checked command line will do; counts are None when paths come from stdin.
+
+    ``engine`` is the emulator's text engine, ``auto`` resolved (None without --emulator).
+    """
 
     operation: AnyOperation
     fields: dict[str, Any]
     count: int | None
     todo: int | None
+    engine: str | None = None
 
 
 def plan_run(args: argparse.Namespace) -> Plan:
@@ -241,8 +253,9 @@ def plan_run(args: argparse.Namespace) -> Plan:
     fields = _checked_fields(op, args.fields)
     _check_output(args)
     _check_inputs(op, args.inputs)
+    engine = _emulator_engine(args, op)
     if "-" in args.inputs:
-        return Plan(operation=op, fields=fields, count=None, todo=None)
+        return Plan(operation=op, fields=fields, count=None, todo=None, engine=engine)
     done: set[Any] = set()
     if args.resume and args.output.exists():
         records = read_checkpoint(args.output).items()
@@ -254,7 +267,38 @@ def plan_run(args: argparse.Namespace) -> Plan:
     if count == 0:
         shown = " ".join(args.inputs)
         raise UsageError(f"no image files in {shown} (looked for {_extension_list()})")
-    return Plan(operation=op, fields=fields, count=count, todo=todo)
+    return Plan(operation=op, fields=fields, count=count, todo=todo, engine=engine)
+
+
+def _emulator_engine(args: argparse.Namespace, op: AnyOperation) -> str | None:
+    """The emulator's text engine, loaded now (a missing extra is a usage error); None when
+    there is no emulator, or no engine asked for and ``op``'s answers owe nothing to one."""
+    if not args.emulator:
+        if args.engine is not None:
+            raise UsageError("--engine goes with --emulator")
+        return None
+    from aiocloudocr.emulator._behaviours import reads_text
+    from aiocloudocr.emulator._engines import EngineUnavailableError, load_engine
+
+    name = args.engine or "auto"
+    if args.engine is None and not reads_text(op.name):
+        return None
+    try:
+        return load_engine(name).name
+    except EngineUnavailableError as error:
+        raise UsageError(f"--engine {name}: {error}") from None
+
+
+def synthetic_note(args: argparse.Namespace) -> str:
+    """The line saying the emulator's text is synthetic, and how to have it read instead."""
+    if args.engine == "synthetic":
+        return (
+            "note: the emulator's text is synthetic (--engine synthetic): not read from the images"
+        )
+    return (
+        "note: the emulator's text is synthetic, not read from the images; "
+        "pip install 'aiocloudocr[ocr]' to read them"
+    )
 
 
 def _extension_list() -> str:

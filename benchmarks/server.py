@@ -29,7 +29,10 @@ def pin_client_process() -> set[int] | None:
 class EmulatorProcess:
     """``python -m aiocloudocr.emulator`` on a free loopback port; ``url`` is where it listens."""
 
-    def __init__(self, *extra_args: str) -> None:
+    def __init__(self, *extra_args: str, pinned: bool = True) -> None:
+        # pinned: to CPU 0 (the clients run on CPU 1); unpinned for a benchmark of the
+        # emulator itself, whose text engine uses every core.
+        self.pinned = pinned
         self.args = [
             sys.executable,
             "-m",
@@ -49,7 +52,7 @@ class EmulatorProcess:
             self.args,
             stdout=subprocess.PIPE,
             text=True,
-            preexec_fn=affinity.pinned_to(EMULATOR_CPU),
+            preexec_fn=affinity.pinned_to(EMULATOR_CPU) if self.pinned else None,
         )
         assert self._process.stdout is not None
         line = self._process.stdout.readline()

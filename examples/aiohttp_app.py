@@ -5,7 +5,8 @@ environment, as ``Client.from_env`` reads them)::
 
     python examples/aiohttp_app.py --port 8080
 
-or against a local emulator started in the same process::
+or against a local emulator started in the same process (which reads the text with a
+local OCR model if ``aiocloudocr[ocr]`` is installed, else answers synthetic phrases)::
 
     python examples/aiohttp_app.py --emulator
     curl --data-binary @picture.png http://127.0.0.1:8080/ocr
@@ -32,21 +33,23 @@ ClientFactory = Callable[[web.Application], Client]
 
 CLIENT = web.AppKey("client", Client)
 EMULATOR_URL = web.AppKey("emulator_url", str)
+EMULATOR_ENGINE = web.AppKey("emulator_engine", str)
 # Above the service's 10 MB image limit, so that the client's own check, not aiohttp's 1 MB
 # default, decides what is too large.
 MAX_UPLOAD_BYTES = 16 * 1024 * 1024
 
 
 def create_app(
-    client_factory: ClientFactory | None = None, *, emulator: bool = False
+    client_factory: ClientFactory | None = None, *, emulator: bool = False, engine: str = "auto"
 ) -> web.Application:
     """The web app; ``client_factory`` builds its one Client at startup (default: from env).
 
     With ``emulator`` a local emulator runs for the app's lifetime and the default client
-    points at it.
+    points at it; ``engine`` is the emulator's text engine (auto, rapidocr or synthetic).
     """
     app = web.Application(client_max_size=MAX_UPLOAD_BYTES)
     if emulator:
+        app[EMULATOR_ENGINE] = engine
         app.cleanup_ctx.append(_emulator)
     factory = client_factory or (_emulator_client if emulator else lambda app: Client.from_env())
 
@@ -120,11 +123,15 @@ def _error(
 
 async def _emulator(app: web.Application) -> AsyncIterator[None]:
     # Imported here: the emulator is only needed when asked for.
-    from aiocloudocr.emulator import run_emulator
+    from aiocloudocr.emulator import EmulatorConfig, run_emulator
 
-    async with run_emulator() as running:
+    async with run_emulator(EmulatorConfig(engine=app[EMULATOR_ENGINE])) as running:
         app[EMULATOR_URL] = running.url
-        print(f"emulator at {running.url}", flush=True)
+        if running.emulator.engine.name == "synthetic":
+            text = "synthetic phrases (pip install 'aiocloudocr[ocr]' to read the images)"
+        else:
+            text = "read from each image by rapidocr"
+        print(f"emulator at {running.url}; its text: {text}", flush=True)
         yield
 
 
@@ -141,8 +148,15 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8080)
     parser.add_argument("--emulator", action="store_true", help="run against a local emulator")
+    parser.add_argument(
+        "--engine",
+        choices=("auto", "rapidocr", "synthetic"),
+        default="auto",
+        help="the emulator's text: read by rapidocr, or synthetic phrases",
+    )
     args = parser.parse_args(argv)
-    web.run_app(create_app(emulator=args.emulator), host=args.host, port=args.port)
+    app = create_app(emulator=args.emulator, engine=args.engine)
+    web.run_app(app, host=args.host, port=args.port)
 
 
 if __name__ == "__main__":

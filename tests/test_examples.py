@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import importlib.util
 from collections.abc import AsyncGenerator, AsyncIterator
 from pathlib import Path
 from typing import Any, cast
@@ -19,6 +20,8 @@ from benchmarks.inputs import image_list, noise_png
 from examples import aiohttp_app, pipeline
 from tests.conftest import aksk_client
 from tests.fakes import make_png
+
+SAMPLES = Path(__file__).parents[1] / "examples" / "images"
 
 
 async def app_client(emulator: Any, **options: Any) -> TestClient[web.Request, web.Application]:
@@ -111,7 +114,8 @@ async def test_app_shares_one_client_and_closes_it(emulator: Any, png: bytes) ->
 
 async def test_app_in_emulator_mode(png: bytes) -> None:
     """create_app(emulator=True), as --emulator runs it, serves against its own emulator."""
-    async with TestClient(TestServer(aiohttp_app.create_app(emulator=True))) as http:
+    app = aiohttp_app.create_app(emulator=True, engine="synthetic")
+    async with TestClient(TestServer(app)) as http:
         response = await http.post("/ocr", data=png)
         body = await response.json()
     assert response.status == 200 and body["words"]
@@ -165,12 +169,25 @@ def test_pipeline_main_with_emulator(tmp_path: Path, capsys: pytest.CaptureFixtu
     for i, folder in enumerate((tmp_path, tmp_path, tmp_path / "sub")):
         (folder / f"{i}.png").write_bytes(make_png(64, 48, seed=i))
     (tmp_path / "notes.txt").write_text("not an image")
-    assert pipeline.main([str(tmp_path), "--emulator"]) == 0
+    assert pipeline.main([str(tmp_path), "--emulator", "--engine", "synthetic"]) == 0
     lines = capsys.readouterr().out.splitlines()
     assert sorted(line.split("\t")[0] for line in lines) == sorted(
         str(p) for p in (tmp_path / "0.png", tmp_path / "1.png", tmp_path / "sub" / "2.png")
     )
     assert all(line.split("\t")[1] for line in lines)
+
+
+@pytest.mark.skipif(
+    importlib.util.find_spec("rapidocr") is None, reason="the ocr extra is not installed"
+)
+def test_pipeline_reads_the_sample_images(capsys: pytest.CaptureFixture[str]) -> None:
+    """``pipeline.py examples/images --emulator`` prints the text the images show."""
+    assert pipeline.main([str(SAMPLES), "--emulator"]) == 0
+    out, err = capsys.readouterr()
+    text = dict(line.split("\t") for line in out.splitlines())
+    assert len(text) == len(list(SAMPLES.iterdir()))
+    assert text[str(SAMPLES / "sample-00.png")] == "Hello, world"
+    assert "synthetic" not in err
 
 
 async def test_benchmark_runners_smoke(emulator: Any) -> None:

@@ -5,7 +5,9 @@ all the operations with the documented error codes, answers deterministic result
 from the image bytes, and behaves like a loaded service on request: per-user rate limit and
 concurrency cap, latency, and faults scripted (:class:`Fault`, hostile answers included:
 raw bodies, gzip bombs, echoed headers, any Retry-After) or drawn with seeded probabilities
-(``EmulatorConfig.fault_rates``). It only ever listens on a loopback address::
+(``EmulatorConfig.fault_rates``). Web Image's text is synthetic by default, or read from the
+image by a local OCR model with ``EmulatorConfig(engine="rapidocr")`` (the ``ocr`` extra).
+It only ever listens on a loopback address::
 
     async with run_emulator(EmulatorConfig(rate_limit=100)) as running:
         ...  # point the iam, ocr and image endpoints at running.url
@@ -23,6 +25,7 @@ from aiocloudocr.emulator._config import (
     KeyPair,
     User,
 )
+from aiocloudocr.emulator._engines import EngineUnavailableError
 from aiocloudocr.emulator._faults import Fault
 from aiocloudocr.emulator._state import EmulatorStats
 
@@ -33,6 +36,7 @@ __all__ = [
     "Emulator",
     "EmulatorConfig",
     "EmulatorStats",
+    "EngineUnavailableError",
     "Fault",
     "KeyPair",
     "RunningEmulator",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import ipaddress
 import logging
@@ -15,6 +16,7 @@ from aiohttp.typedefs import Handler
 from aiocloudocr._images import MB
 from aiocloudocr.emulator._behaviours import BEHAVIOURS
 from aiocloudocr.emulator._config import DEFAULT_USER, EmulatorConfig, User
+from aiocloudocr.emulator._engines import TextEngine, load_engine
 from aiocloudocr.emulator._errors import error_response
 from aiocloudocr.emulator._faults import Fault
 from aiocloudocr.emulator._handlers import (
@@ -83,7 +85,11 @@ def build_app(context: Context) -> web.Application:
 
 @attrs.define(repr=False)
 class Emulator:
-    """The emulated cloud service (IAM, OCR and Image Recognition) as an aiohttp app."""
+    """The emulated cloud service (IAM, OCR and Image Recognition) as an aiohttp app.
+
+    Building it loads the configured text engine unless this process already has
+    (EngineUnavailableError if its extra is missing).
+    """
 
     _config: EmulatorConfig = attrs.field(factory=EmulatorConfig)
     _state: EmulatorState = attrs.field(init=False)
@@ -96,6 +102,7 @@ class Emulator:
             state=self._state,
             accepted_projects=self._config.accepted_project_ids,
             load=LoadControl(self._config),
+            engine=load_engine(self._config.engine),
         )
         self._app = build_app(context)
 
@@ -103,6 +110,11 @@ class Emulator:
     def config(self) -> EmulatorConfig:
         """The configuration the emulator was built from."""
         return self._config
+
+    @property
+    def engine(self) -> TextEngine:
+        """Where Web Image's text comes from (the engine ``config.engine`` resolved to)."""
+        return self._app[CONTEXT].engine
 
     @property
     def app(self) -> web.Application:
@@ -185,7 +197,10 @@ def _base_url(host: str, port: int) -> str:
 @contextlib.asynccontextmanager
 async def run_emulator(config: EmulatorConfig | None = None) -> AsyncIterator[RunningEmulator]:
     """Serve a new emulator on ``config.host:config.port`` (0: a free port) until exit."""
-    emulator = Emulator(config or EmulatorConfig())
+    config = config or EmulatorConfig()
+    # Loading a real engine takes a second or so: not on the event loop.
+    await asyncio.to_thread(load_engine, config.engine)
+    emulator = Emulator(config)
     runner = web.AppRunner(
         emulator.app,
         access_log=None,

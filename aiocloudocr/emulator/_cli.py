@@ -22,6 +22,7 @@ from aiocloudocr.emulator._config import (
     User,
     project_id_for,
 )
+from aiocloudocr.emulator._engines import ENGINE_CHOICES, EngineUnavailableError, resolve_engine
 from aiocloudocr.emulator._faults import FAULT_KINDS
 
 DEFAULT_PORT = 8800
@@ -151,6 +152,14 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="HOST",
         help="host image/video URLs may be fetched from (repeatable; default none)",
     )
+    add(
+        "--engine",
+        choices=ENGINE_CHOICES,
+        default="synthetic",
+        help="where Web Image's text comes from: synthetic phrases picked from a hash of the "
+        "image (default), rapidocr: read by a local OCR model (pip install "
+        "'aiocloudocr[ocr]'), auto: rapidocr if installed",
+    )
     add("--quiet", action="store_true", help="print only the listening line")
     return parser
 
@@ -176,6 +185,7 @@ def config_from_args(args: argparse.Namespace) -> EmulatorConfig:
         fault_rates=args.fault,
         stall=args.stall,
         seed=args.seed,
+        engine=args.engine,
         host=args.host,
         port=args.port,
     )
@@ -196,6 +206,10 @@ def how_to(url: str, config: EmulatorConfig) -> str:
         f"  {u.name} (domain {u.domain}, project {u.project_name} = {u.project_id})"
         for u in config.users
     )
+    if resolve_engine(config.engine) == "rapidocr":
+        text = "read from each image by a local OCR model (rapidocr)"
+    else:
+        text = "synthetic phrases picked from a hash of each image (--engine rapidocr reads it)"
     return f"""
 Point a client at it:
   export AIOCLOUDOCR_ENDPOINT={url}
@@ -218,6 +232,8 @@ With curl (a token for {user.name}, then Web Image OCR of picture.png):
 
 Users:
 {users}
+
+Web Image text: {text}
 """
 
 
@@ -249,6 +265,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         asyncio.run(serve(config, quiet=args.quiet))
     except KeyboardInterrupt:
         pass
+    except EngineUnavailableError as error:
+        print(f"{PROG}: error: {error}", file=sys.stderr)
+        return 2
     except OSError as error:
         print(f"{PROG}: cannot listen on {args.host}:{args.port}: {error.strerror or error}",
               file=sys.stderr)  # fmt: skip

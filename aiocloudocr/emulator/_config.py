@@ -11,6 +11,7 @@ from typing import Any
 
 import attrs
 
+from aiocloudocr.emulator._engines import ENGINE_CHOICES
 from aiocloudocr.emulator._faults import ERROR_KINDS, FAULT_KINDS
 
 DEFAULT_PROJECT_ID = "0123456789abcdef0123456789abcdef"
@@ -119,6 +120,11 @@ def _check_rates(
         raise ValueError("fault_rate and fault_rates add up to more than 1")
 
 
+def _engine(instance: object, attribute: attrs.Attribute[Any], value: str) -> None:
+    if value not in ENGINE_CHOICES:
+        raise ValueError(f"unknown text engine {value!r}; known: {', '.join(ENGINE_CHOICES)}")
+
+
 def _check_unsubscribed(
     instance: object, attribute: attrs.Attribute[Any], value: tuple[str, ...]
 ) -> None:
@@ -153,6 +159,11 @@ class EmulatorConfig:
     answered). Dice and latency come from random streams seeded with ``seed`` (``None``:
     unseeded). ``clock`` is the wall
     clock for tokens, signatures and rate windows.
+
+    Text: ``engine`` says where Web Image's text comes from: ``"synthetic"`` phrases picked
+    from a hash of the image bytes (instant, deterministic: for tests), ``"rapidocr"`` the
+    text read by a local OCR model (the ``ocr`` extra; EngineUnavailableError at start
+    without it), or ``"auto"``: rapidocr when installed, else synthetic.
     """
 
     users: tuple[User, ...] = (DEFAULT_USER,)
@@ -171,6 +182,7 @@ class EmulatorConfig:
     stall: float = attrs.field(default=120.0, validator=_non_negative)
     seed: int | None = 0
     clock: Callable[[], float] = attrs.field(default=time.time, repr=False)
+    engine: str = attrs.field(default="synthetic", validator=_engine)
     host: str = attrs.field(default="127.0.0.1", validator=_loopback)
     port: int = attrs.field(default=0, validator=_port)
 

@@ -17,6 +17,7 @@ from aiocloudocr._images import MB
 from aiocloudocr.emulator._auth import authenticate, check_project
 from aiocloudocr.emulator._behaviours import Behaviour
 from aiocloudocr.emulator._config import EmulatorConfig
+from aiocloudocr.emulator._engines import TextEngine
 from aiocloudocr.emulator._errors import (
     ApiError,
     error_response,
@@ -54,6 +55,7 @@ class Context:
     state: EmulatorState
     accepted_projects: frozenset[str]
     load: LoadControl
+    engine: TextEngine
 
 
 CONTEXT = web.AppKey("aiocloudocr.emulator.context", Context)
@@ -184,7 +186,8 @@ async def _backend(
         if faulted is not None:
             return faulted
     content_type = request.headers.get("Content-Type", "")
-    response = await process(behaviour, raw, content_type, context.config.url_allow_hosts)
+    allow_hosts = context.config.url_allow_hosts
+    response = await process(behaviour, raw, content_type, allow_hosts, context.engine)
     return response, response.status, None
 
 

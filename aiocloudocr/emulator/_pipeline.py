@@ -16,10 +16,12 @@ from aiohttp import web
 from aiocloudocr.emulator._behaviours import (
     Behaviour,
     ImageBehaviour,
+    TextBehaviour,
     VideoBehaviour,
     VisionBehaviour,
 )
 from aiocloudocr.emulator._behaviours.vision import MAX_PIXELS
+from aiocloudocr.emulator._engines import TextEngine, UnreadableImageError
 from aiocloudocr.emulator._errors import ApiError, json_response
 from aiocloudocr.emulator._images import (
     ServiceCodes,
@@ -85,9 +87,16 @@ def parse_form(
 
 
 async def process(
-    behaviour: Behaviour, raw: bytes, content_type: str, allow_hosts: tuple[str, ...]
+    behaviour: Behaviour,
+    raw: bytes,
+    content_type: str,
+    allow_hosts: tuple[str, ...],
+    engine: TextEngine,
 ) -> web.StreamResponse:
-    """Run the behaviour's pipeline on the body; ApiError for any documented rejection."""
+    """Run the behaviour's pipeline on the body; ApiError for any documented rejection.
+
+    ``engine`` reads the text of a :class:`TextBehaviour`'s images.
+    """
     if isinstance(behaviour, VisionBehaviour):
         if content_type.split(";")[0].strip().lower() == MULTIPART:
             payload = parse_form(raw, content_type, behaviour.form_fields, behaviour.codes)
@@ -97,11 +106,14 @@ async def process(
     payload = parse_json(raw, behaviour.codes)
     if isinstance(behaviour, VideoBehaviour):
         return await _video(behaviour, payload.fields, allow_hosts)
-    return await _image(behaviour, payload.fields, allow_hosts)
+    return await _image(behaviour, payload.fields, allow_hosts, engine)
 
 
 async def _image(
-    behaviour: ImageBehaviour, body: Mapping[str, Any], allow_hosts: tuple[str, ...]
+    behaviour: ImageBehaviour | TextBehaviour,
+    body: Mapping[str, Any],
+    allow_hosts: tuple[str, ...],
+    engine: TextEngine,
 ) -> web.StreamResponse:
     codes, limits = behaviour.codes, behaviour.limits
     source = image_source(body, codes)
@@ -113,6 +125,13 @@ async def _image(
         assert source.image is not None
         data = decode_base64(source.image, codes)
     image = inspect_image(data, limits, codes)
+    if isinstance(behaviour, TextBehaviour):
+        # A real engine reads in its own worker pool: the loop keeps serving meanwhile.
+        try:
+            text = await engine.read(image, align=behaviour.align(body))
+        except UnreadableImageError:
+            raise ApiError(400, behaviour.unreadable) from None
+        return json_response(behaviour.answer(body, image, text))
     if behaviour.blocking:
         return json_response(await asyncio.to_thread(behaviour.answer, body, image))
     return json_response(behaviour.answer(body, image))

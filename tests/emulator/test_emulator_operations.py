@@ -13,7 +13,12 @@ import pytest
 from PIL import Image
 
 from aiocloudocr.emulator import EmulatorConfig, RunningEmulator, run_emulator
-from aiocloudocr.emulator._behaviours import BEHAVIOURS, ImageBehaviour, VisionBehaviour
+from aiocloudocr.emulator._behaviours import (
+    BEHAVIOURS,
+    ImageBehaviour,
+    TextBehaviour,
+    VisionBehaviour,
+)
 from aiocloudocr.operations import OPERATIONS
 from tests.emulator.emulator_testkit import (
     FakeClock,
@@ -75,7 +80,7 @@ def test_every_operation_is_emulated() -> None:
 def test_limits_agree_with_the_operation_table(name: str) -> None:
     """The emulator's own reading of the documented limits matches the client's table."""
     behaviour = BEHAVIOURS[name]
-    assert isinstance(behaviour, (ImageBehaviour, VisionBehaviour))
+    assert isinstance(behaviour, (ImageBehaviour, TextBehaviour, VisionBehaviour))
     table = OPERATIONS[name].limits
     assert table is not None
     for field in ("formats", "min_side", "max_side", "max_bytes"):

@@ -8,7 +8,7 @@ adding a module here and one entry in :data:`BEHAVIOURS`; routes come from
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import attrs
@@ -26,6 +26,7 @@ from aiocloudocr.emulator._behaviours import (
     vision,
     web_image,
 )
+from aiocloudocr.emulator._engines import TextBlock
 from aiocloudocr.emulator._images import (
     OCR_CODES,
     TAGGING_CODES,
@@ -53,6 +54,24 @@ class ImageBehaviour:
 
 
 @attrs.frozen(kw_only=True)
+class TextBehaviour:
+    """A JSON call with ``image`` or ``url`` whose result is built around the text blocks the
+    emulator's text engine reads (Web Image): field checks, the engine, then the result.
+
+    ``align`` says whether a request asks for turned text to be read upright; ``unreadable``
+    is the code answered when the engine cannot decode the pixels (a damaged image whose
+    header is fine).
+    """
+
+    limits: ImageLimits
+    codes: ServiceCodes
+    check: Check
+    align: Callable[[Mapping[str, Any]], bool]
+    unreadable: str
+    answer: Callable[[Mapping[str, Any], ImageInfo, Sequence[TextBlock]], dict[str, Any]]
+
+
+@attrs.frozen(kw_only=True)
 class VisionBehaviour:
     """A v1 image-processing call: ``image`` in JSON or a multipart ``file``; image out."""
 
@@ -74,7 +93,7 @@ class VideoBehaviour:
     answer: Callable[[Mapping[str, Any], bytes], dict[str, Any]]
 
 
-Behaviour = ImageBehaviour | VisionBehaviour | VideoBehaviour
+Behaviour = ImageBehaviour | TextBehaviour | VisionBehaviour | VideoBehaviour
 
 
 def _ocr(module: Any, *, blocking: bool = False) -> ImageBehaviour:
@@ -92,7 +111,14 @@ def _vision(check: Check, transform: Any, limits: ImageLimits) -> VisionBehaviou
 
 
 BEHAVIOURS: dict[str, Behaviour] = {
-    "web_image": _ocr(web_image),
+    "web_image": TextBehaviour(
+        limits=web_image.LIMITS,
+        codes=OCR_CODES,
+        check=web_image.check,
+        align=web_image.aligns,
+        unreadable=web_image.UNREADABLE,
+        answer=web_image.answer,
+    ),
     "thailand_id_card": _ocr(thailand_id_card, blocking=True),
     "myanmar_id_card": _ocr(myanmar_id_card, blocking=True),
     "passport": _ocr(passport),
@@ -123,3 +149,8 @@ BEHAVIOURS: dict[str, Behaviour] = {
         answer=bgm_recognition.answer,
     ),
 }
+
+
+def reads_text(operation: str) -> bool:
+    """Whether the emulator answers ``operation`` from the text its engine reads."""
+    return isinstance(BEHAVIOURS.get(operation), TextBehaviour)

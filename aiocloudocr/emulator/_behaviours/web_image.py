@@ -1,13 +1,19 @@
-"""Web Image OCR: field checks and a result that is a pure function of the image bytes."""
+"""Web Image OCR: field checks, and a result built around the text blocks of the engine.
+
+The text (words, confidence, location) comes from the emulator's text engine (see
+:mod:`aiocloudocr.emulator._engines`); the fields no engine reads (fonts, contact details)
+are a pure function of the image bytes.
+"""
 
 from __future__ import annotations
 
 import random
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from aiocloudocr._images import MB, ImageLimits
 from aiocloudocr.emulator._behaviours._fields import optional_bool, optional_choices
+from aiocloudocr.emulator._engines import TextBlock
 from aiocloudocr.emulator._images import ImageInfo, ServiceCodes
 
 # JPG, JPEG, PNG, BMP, TIFF, TGA, WebP, ICO, PCX or GIF; 15-8,192 px per side; 10 MB.
@@ -17,23 +23,11 @@ LIMITS = ImageLimits(
     max_side=8192,
     max_bytes=10 * MB,
 )
+# The OCR error table's "The image is not supported or the image quality is poor."
+UNREADABLE = "AIS.0104"
 EXTRACT_TYPES = ("contact_info", "image_size")
 BOOLEAN_FIELDS = ("detect_direction", "detect_font", "detect_text_direction")
 
-PHRASES = (
-    "Summer Sale",
-    "50% OFF",
-    "Free shipping on all orders",
-    "www.example.com",
-    "Limited time offer",
-    "New arrivals",
-    "Call 400-000-0000",
-    "限时优惠",
-    "新品上市",
-    "全场包邮",
-    "扫码关注",
-    "立即购买",
-)
 FONTS = (
     "SimSun",
     "SimHei",
@@ -64,30 +58,18 @@ def check(body: Mapping[str, Any], codes: ServiceCodes) -> None:
     optional_choices(body, "extract_type", EXTRACT_TYPES, codes.invalid)
 
 
+def aligns(body: Mapping[str, Any]) -> bool:
+    """Whether the request asks for tilted text to be aligned (``detect_direction``).
+
+    ``detect_text_direction`` (on by default) needs nothing of the engine: it reads
+    vertical lines as such in any case.
+    """
+    return body.get("detect_direction") is True
+
+
 def _rng(image: ImageInfo, purpose: str) -> random.Random:
     # One stream per purpose, so an option never shifts what the others produce.
     return random.Random(image.digest + purpose.encode())
-
-
-def _blocks(image: ImageInfo) -> list[dict[str, Any]]:
-    rng = _rng(image, "blocks")
-    width, height = image.width, image.height
-    count = rng.randint(1, 6)
-    blocks: list[dict[str, Any]] = []
-    # One block per horizontal band, so the list reads top to bottom like the service's.
-    for index in range(count):
-        top = index * height // count
-        bottom = max(top, (index + 1) * height // count - 1)
-        left = rng.randint(0, max(0, width // 4))
-        right = rng.randint(min(width - 1, left + 1), width - 1)
-        blocks.append(
-            {
-                "words": rng.choice(PHRASES),
-                "confidence": round(rng.uniform(0.85, 0.9999), 4),
-                "location": [[left, top], [right, top], [right, bottom], [left, bottom]],
-            }
-        )
-    return blocks
 
 
 def _add_fonts(image: ImageInfo, blocks: list[dict[str, Any]]) -> None:
@@ -112,9 +94,9 @@ def _contact_info(image: ImageInfo) -> dict[str, str]:
     }
 
 
-def answer(body: Mapping[str, Any], image: ImageInfo) -> dict[str, Any]:
-    """The recognition result for an accepted request."""
-    blocks = _blocks(image)
+def answer(body: Mapping[str, Any], image: ImageInfo, text: Sequence[TextBlock]) -> dict[str, Any]:
+    """The recognition result for an accepted request whose image reads as ``text``."""
+    blocks = [block.as_json() for block in text]
     if body.get("detect_font") is True:
         _add_fonts(image, blocks)
     extracted: dict[str, Any] = {}
