@@ -11,14 +11,15 @@ Two mechanisms, both driven by what the service answers:
   concurrent requests), raised by one per window of successes, up to the client's own bound.
   It starts small (``initial_concurrency``) while the quota is unknown. A quota counts
   calls per window, so what this slow start bounds is the rate the service sees, not the
-  number in flight: ``initial_concurrency`` calls per ``slow_start_latency`` (5 ms, a fast
+  number in flight: ``initial_concurrency`` calls per ``slow_start_latency`` (10 ms, a fast
   answer), a rate that doubles every ``slow_start_doubling`` seconds. By Little's law the
   window in flight is that rate times the latency: ``initial_concurrency`` for a service that
-  answers within 5 ms (a run meets an unknown quota with a handful of requests in flight,
-  not the whole bound), the whole bound within the first round trip for one that answers in
-  100 ms. Before the first answer the latency is at least the time since the first send, so
-  the window widens as that time passes (a timer, about ten times in the first round trip).
-  Answers that slow down (queueing), or any throttle, end the slow start.
+  answers within 10 ms (a run meets an unknown quota with a handful of requests in flight,
+  not the whole bound: 10 ms also covers the first, cold answers of a fresh connection),
+  most of the bound within the first round trip for one that answers in 100 ms. Before the
+  first answer the latency is at least the time since the first send, so the window widens
+  as that time passes (a timer, about ten times in the first round trip). Answers that slow
+  down (queueing), or any throttle, end the slow start.
 
 Bursts of throttled answers that were already in flight count as one event, so the limits do
 not collapse when a whole wave of requests is refused at once.
@@ -102,7 +103,7 @@ class AdaptiveLimiter:
     slow_start_doubling: float = 0.1
     # The latency of a fast answer: the slow start lets initial_concurrency calls through
     # per this many seconds (a rate), whatever the service's latency.
-    slow_start_latency: float = 0.005
+    slow_start_latency: float = 0.010
     _slow_start_since: float | None = attrs.field(default=None, init=False)
     _slow_start_timer: asyncio.TimerHandle | None = attrs.field(default=None, init=False)
     _slow_start_loop: asyncio.AbstractEventLoop | None = attrs.field(default=None, init=False)

@@ -39,8 +39,8 @@ async def test_starts_at_the_initial_window() -> None:
 
 
 async def test_a_slow_service_opens_the_bound_at_its_first_answer() -> None:
-    """The slow start bounds the rate (8 calls per 5 ms, doubling per 0.1 s): at 100 ms a
-    call that is 320 in flight, so the first answer opens the whole bound of 64."""
+    """The slow start bounds the rate (8 calls per 10 ms, doubling per 0.1 s): at 100 ms a
+    call that is 160 in flight, so the first answer opens the whole bound of 64."""
     limiter, clock = slow_starter()
     await answer(limiter, clock, latency=0.1, n=1)
     state = limiter.state()
@@ -48,7 +48,7 @@ async def test_a_slow_service_opens_the_bound_at_its_first_answer() -> None:
 
 
 async def test_a_fast_service_keeps_the_initial_window() -> None:
-    """At 2 ms a call (under 5 ms) the window is the initial one, doubling per 0.1 s only."""
+    """At 2 ms a call (under 10 ms) the window is the initial one, doubling per 0.1 s only."""
     limiter, clock = slow_starter()
     await answer(limiter, clock, latency=0.002, n=40)  # 80 ms: 8 x 2**0.8 ~ 13.9
     state = limiter.state()
@@ -56,14 +56,14 @@ async def test_a_fast_service_keeps_the_initial_window() -> None:
 
 
 async def test_the_window_widens_before_the_first_answer() -> None:
-    """No answer after 50 ms says the latency is at least 50 ms: 64 may be in flight."""
+    """No answer after 80 ms says the latency is at least 80 ms: 64 may be in flight."""
     limiter, clock = slow_starter()
     for _ in range(8):
         await limiter.acquire()
     later = [asyncio.ensure_future(limiter.acquire()) for _ in range(56)]
     await asyncio.sleep(0)
     assert not any(task.done() for task in later)  # the initial window is full
-    clock.now += 0.05
+    clock.now += 0.08
     for _ in range(400):  # the limiter's timer ticks on the loop's own clock
         if all(task.done() for task in later):
             break
