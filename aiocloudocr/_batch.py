@@ -185,13 +185,9 @@ class BatchRun:
                 )
             else:
                 result = await self.client._run(
-                    self.operation,
-                    source,
-                    None,
-                    dict(self.fields),
-                    check=self.check,
+                    self.operation, source, None, self.fields, check=self.check,
                     retry=self._policy(),
-                )
+                )  # fmt: skip
         except (CloudOcrError, OSError, ValueError, TypeError) as error:
             # One bad input never stops the run; it becomes a failed outcome.
             attempts = (
@@ -217,6 +213,8 @@ class BatchRun:
         self._started = True
         # No reference to the generator is kept here: a run abandoned by `break` must be
         # finalised as soon as the loop drops it, not when the cycle collector gets to it.
+        if self.checkpoint is None:
+            return self._pipeline(None, set())  # nothing to open or close around it
         return self._run()
 
     async def __aenter__(self) -> AsyncIterator[Outcome[Any]]:

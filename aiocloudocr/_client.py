@@ -283,7 +283,7 @@ class Client(OperationMethods):
         op: AnyOperation,
         image: ImageSource | None,
         url: str | None,
-        fields: dict[str, Any],
+        fields: Mapping[str, Any],
         *,
         check: bool = True,
         timeout: float | None = None,
