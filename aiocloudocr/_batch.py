@@ -286,10 +286,15 @@ class BatchRun:
     async def _pipeline(
         self, writer: CheckpointWriter | None, done_keys: set[Any]
     ) -> AsyncGenerator[Outcome[Any], None]:
-        window = asyncio.Semaphore(2 * self.concurrency)
+        # At most two inputs per worker are held (read and not yet yielded). The producer
+        # sleeps while that window is full and is woken once a quarter of it is free again,
+        # not for every outcome: one wake-up per batch of inputs.
+        held_limit = 2 * self.concurrency
+        refill_at = held_limit - max(1, self.concurrency // 2)
+        room = asyncio.Event()
         # Work items carry a submission number: ordered output follows it, which skips the
         # gaps left by inputs a checkpoint says are done.
-        work: asyncio.Queue[tuple[int, int, Hashable, Any] | None] = asyncio.Queue(self.concurrency)
+        work: asyncio.Queue[tuple[int, int, Hashable, Any] | None] = asyncio.Queue()
         results: _Inbox[tuple[int, Outcome[Any]] | BaseException | None] = _Inbox()
         stats = self.stats
         # Set when no worker may start another input: the first error that no other input can
@@ -305,18 +310,20 @@ class BatchRun:
                     if key_to_json(key) in done_keys:
                         stats.skipped += 1
                         continue
-                    await window.acquire()
+                    while stats.held >= held_limit and not stop:
+                        room.clear()
+                        await room.wait()
                     if stop:
                         return
                     stats.held += 1
                     stats.max_held = max(stats.max_held, stats.held)
-                    await work.put((stats.submitted, index, key, source))
+                    work.put_nowait((stats.submitted, index, key, source))
                     stats.submitted += 1
             except Exception as error:  # the input iterable itself failed: end the run with it
                 results.put_nowait(error)
                 return
             for _ in range(self.concurrency):
-                await work.put(None)
+                work.put_nowait(None)
 
         async def consume() -> None:
             try:
@@ -377,7 +384,8 @@ class BatchRun:
                     self.progress(stats, outcome)
                 if not self.ordered or stop:
                     stats.held -= 1
-                    window.release()
+                    if stats.held <= refill_at:
+                        room.set()
                     yield outcome
                     continue
                 pending[seq] = outcome
@@ -385,7 +393,8 @@ class BatchRun:
                     ready = pending.pop(next_seq)
                     next_seq += 1
                     stats.held -= 1
-                    window.release()
+                    if stats.held <= refill_at:
+                        room.set()
                     yield ready
             for seq in sorted(pending):  # gaps left by inputs dropped at a stop
                 yield pending.pop(seq)
