@@ -77,10 +77,13 @@ def _aio(kind: str, n: int, large: bool, c: int, **options: Any) -> Job:
 def _clients(n: int, large: bool, c: int, *, variants: bool) -> list[Job]:
     jobs = [_aio(kind, n, large, c) for kind in ("raw", "ceiling", "gather", "map")]
     if variants:
-        # What the slow start costs, and what aiohttp's trust_env (the library's default:
-        # two thread hops per request for the netrc and proxy look-ups) costs.
+        # What the slow start costs, and what reading proxies from the environment (the
+        # library's default trust_env=True) costs.
         jobs += [_aio(k, n, large, c, initial_concurrency=c) for k in ("gather", "map")]
         jobs.append(_aio("map", n, large, c, trust_env=False))
+        # What the credential probe (the first call of an operation, sent alone) costs: the
+        # same client with one call behind it when the clock starts.
+        jobs.append(_aio("map", n, large, c, one_call_first=True))
     return jobs
 
 

@@ -52,6 +52,7 @@ class Job:
     initial_concurrency: int | None = None
     rate_limit: tuple[int, float] | None = attrs.field(default=None, converter=_quota)
     trust_env: bool | None = None
+    one_call_first: bool = False
     # SDK sync only: its opt-in with_retry.
     retry: bool = False
 
@@ -84,6 +85,7 @@ def run_job(job: Job, url: str) -> RunResult:
         rate_limit=job.rate_limit,
         initial_concurrency=job.initial_concurrency,
         trust_env=job.trust_env,
+        one_call_first=job.one_call_first,
     )
     run = run_aiocloudocr_gather if job.kind == "gather" else run_aiocloudocr_map
     return asyncio.run(run(url, images, concurrency=c, warmup=warmup, options=options))
