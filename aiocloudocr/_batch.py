@@ -209,18 +209,19 @@ class BatchRun:
             return None
         return attrs.evolve(self.client.retry_policy, deadline=self.item_timeout)
 
-    async def _process(self, index: int, key: Hashable, source: Any) -> Outcome[Any]:
+    async def _process(
+        self, index: int, key: Hashable, source: Any, policy: RetryPolicy | None
+    ) -> Outcome[Any]:
         started = time.monotonic()
         try:
             if isinstance(source, self.operation.request_type):
                 result = await self.client.call(
-                    self.operation, source, retry=self._policy(), check=self.check
+                    self.operation, source, retry=policy, check=self.check
                 )
             else:
                 result = await self.client._run(
-                    self.operation, source, None, self.fields, check=self.check,
-                    retry=self._policy(),
-                )  # fmt: skip
+                    self.operation, source, None, self.fields, check=self.check, retry=policy
+                )
         except (CloudOcrError, OSError, ValueError, TypeError) as error:
             # One bad input never stops the run; it becomes a failed outcome.
             attempts = (
@@ -325,11 +326,17 @@ class BatchRun:
             for _ in range(self.concurrency):
                 work.put_nowait(None)
 
+        policy = self._policy()  # one per run: the same for every input
+
         async def consume() -> None:
             try:
-                while not stop and (item := await work.get()) is not None:
+                while not stop:
+                    # The queue is usually full (the producer refills it in batches).
+                    item = work.get_nowait() if not work.empty() else await work.get()
+                    if item is None:
+                        break
                     seq, index, key, source = item
-                    outcome = await self._process(index, key, source)
+                    outcome = await self._process(index, key, source, policy)
                     error = outcome.error
                     if error is not None and is_systemic(error) and not (stop and stop[0]):
                         halt(error)
