@@ -15,7 +15,7 @@ each observer of a pipeline, at DEBUG after that) and swallowed. ``attempt_start
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Generator
+from collections.abc import Awaitable, Callable, Generator
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 if TYPE_CHECKING:
@@ -137,17 +137,9 @@ class Watch:
 
     def attempt_started(self, attempt: int, request: HttpRequest) -> Pending | None:
         """Forward ``attempt_started``; what to await, if an observer returned an awaitable."""
-        awaitables: list[tuple[int, CallObserver, Awaitable[None]]] | None = None
-        for index, listener in self._listeners:
-            try:
-                result = listener.attempt_started(attempt, request)
-            except Exception as error:
-                self._failure(index, listener, "attempt_started", error)
-                continue
-            if result is not None:
-                awaitables = awaitables or []
-                awaitables.append((index, listener, result))
-        return None if awaitables is None else Pending(awaitables, self._failed)
+        return self._forward(
+            "attempt_started", lambda listener: listener.attempt_started(attempt, request)
+        )
 
     def attempt_ended(
         self,
@@ -157,12 +149,22 @@ class Watch:
         duration: float,
     ) -> Pending | None:
         """Forward ``attempt_ended``; what to await, if an observer returned an awaitable."""
+        return self._forward(
+            "attempt_ended",
+            lambda listener: listener.attempt_ended(attempt, response, error, duration),
+        )
+
+    def _forward(
+        self, event: str, tell: Callable[[CallObserver], Awaitable[None] | None]
+    ) -> Pending | None:
+        # Each listener hears the event behind its own guard; the awaitables some return
+        # are gathered into one Pending.
         awaitables: list[tuple[int, CallObserver, Awaitable[None]]] | None = None
         for index, listener in self._listeners:
             try:
-                result = listener.attempt_ended(attempt, response, error, duration)
-            except Exception as failure:
-                self._failure(index, listener, "attempt_ended", failure)
+                result = tell(listener)
+            except Exception as error:
+                self._failure(index, listener, event, error)
                 continue
             if result is not None:
                 awaitables = awaitables or []

@@ -321,10 +321,7 @@ class Pipeline:
         headers: dict[str, str] = {}
         error: APIError | None = None
         try:
-            semaphore = self._semaphore
-            if seen is None and semaphore is not None and deadline is None:
-                await semaphore.acquire()  # _acquire_slot's usual case, one frame less
-            elif seen is None:
+            if seen is None:
                 await self._acquire_slot(call, deadline)
             else:
                 await self._timed(seen, "slot", self._acquire_slot(call, deadline))

@@ -47,12 +47,20 @@ def canonical_query(query: Iterable[tuple[str, str]]) -> str:
     return "&".join(f"{_escape(key)}={_escape(value)}" for key, value in sorted(query))
 
 
-def payload_hash(body: bytes, headers: Mapping[str, str]) -> str:
-    """Return the body hash: empty-body hash, else the X-Sdk-Content-Sha256 value, else SHA-256."""
+def payload_hash(body: bytes, headers: Mapping[str, str], *, lowered: bool = False) -> str:
+    """Return the body hash: empty-body hash, else the X-Sdk-Content-Sha256 value, else SHA-256.
+
+    ``lowered`` says the headers are keyed by lower-cased name already (one look-up).
+    """
     if not body:
         # The reference ignores X-Sdk-Content-Sha256 for an empty body (vector 12).
         return EMPTY_SHA256
-    return headers_get(headers, CONTENT_SHA256_HEADER) or hashlib.sha256(body).hexdigest()
+    given = (
+        headers.get(_CONTENT_SHA256_KEY, "")
+        if lowered
+        else headers_get(headers, CONTENT_SHA256_HEADER)
+    )
+    return given or hashlib.sha256(body).hexdigest()
 
 
 def unsigned_payload(headers: Mapping[str, str]) -> bool:
@@ -73,12 +81,24 @@ def canonical_request(
     """Return the canonical request over the headers named in ``signed``."""
     lowered = {name.lower(): value for name, value in headers.items()}
     names = sorted(name.lower() for name in signed)
-    header_block = "".join(f"{name}:{lowered.get(name, '').strip()}\n" for name in names)
+    return _canonical(method, path, query, lowered, names, body_hash)
+
+
+def _canonical(
+    method: str,
+    path: str,
+    query: Iterable[tuple[str, str]],
+    lowered: Mapping[str, str],
+    names: list[str],
+    body_hash: str,
+) -> str:
+    # ``lowered``: the headers by lower-cased name; ``names``: the signed ones, sorted.
+    header_block = "".join([f"{name}:{lowered.get(name, '').strip()}\n" for name in names])
     return "\n".join(
         (
             method.upper(),
             canonical_uri(path),
-            canonical_query(query),
+            canonical_query(query) if query else "",
             header_block,
             ";".join(names),
             body_hash,
@@ -94,13 +114,16 @@ def string_to_sign(canonical: str, sdk_date: str) -> str:
 
 def signature(secret_key: str, to_sign: str) -> str:
     """Return the hex HMAC-SHA256 of ``to_sign`` keyed by the secret key."""
-    return hmac.new(secret_key.encode(), to_sign.encode(), hashlib.sha256).hexdigest()
+    return hmac.digest(secret_key.encode(), to_sign.encode(), "sha256").hex()
 
 
 def authorization(access_key: str, signed: Iterable[str], sig: str) -> str:
     """Return the ``Authorization`` header value."""
-    names = ";".join(sorted(name.lower() for name in signed))
-    return f"{ALGORITHM} Access={access_key}, SignedHeaders={names}, Signature={sig}"
+    return _authorization(access_key, sorted(name.lower() for name in signed), sig)
+
+
+def _authorization(access_key: str, names: list[str], sig: str) -> str:
+    return f"{ALGORITHM} Access={access_key}, SignedHeaders={';'.join(names)}, Signature={sig}"
 
 
 def sign(
@@ -118,39 +141,20 @@ def sign(
     Returns the ``Authorization`` value. The caller sends exactly ``headers`` plus it; unlike
     :func:`sign_headers` this adds no ``X-Sdk-Content-Sha256`` for non-JSON bodies.
     """
+    # On the hot path of every request: one lower-cased copy of the headers serves every
+    # lookup, and the names are lower-cased and sorted once.
     lowered = {name.lower(): value for name, value in headers.items()}
-    if len(lowered) != len(headers):
-        # Names that differ only in case: the general path keeps the reference's reading
-        # (the first spelling for the body hash and the date, every spelling listed).
-        signed = list(headers)
-        canonical = canonical_request(
-            method, path, query, headers, signed, payload_hash(body, headers)
-        )
-        to_sign = string_to_sign(canonical, headers_get(headers, DATE_HEADER))
-        return authorization(access_key, signed, signature(secret_key, to_sign))
-    # The usual case, on the hot path of every request: one lower-cased copy of the
-    # headers serves every lookup, and the names are sorted once.
-    if not body:
-        body_hash = EMPTY_SHA256
+    if len(lowered) == len(headers):
+        body_hash = payload_hash(body, lowered, lowered=True)
+        date = lowered.get(_DATE_KEY, "")
     else:
-        body_hash = lowered.get(_CONTENT_SHA256_KEY) or hashlib.sha256(body).hexdigest()
-    names = sorted(lowered)
-    signed_names = ";".join(names)
-    header_block = "".join([f"{name}:{lowered[name].strip()}\n" for name in names])
-    canonical = "\n".join(
-        (
-            method.upper(),
-            canonical_uri(path),
-            canonical_query(query) if query else "",
-            header_block,
-            signed_names,
-            body_hash,
-        )
-    )
-    digest = hashlib.sha256(canonical.encode()).hexdigest()
-    to_sign = f"{ALGORITHM}\n{lowered.get(_DATE_KEY, '')}\n{digest}"
-    sig = hmac.digest(secret_key.encode(), to_sign.encode(), "sha256").hex()
-    return f"{ALGORITHM} Access={access_key}, SignedHeaders={signed_names}, Signature={sig}"
+        # Names that differ only in case: the reference reads the first spelling for the
+        # body hash and the date (and lists every spelling).
+        body_hash = payload_hash(body, headers)
+        date = headers_get(headers, DATE_HEADER)
+    names = sorted(name.lower() for name in headers)
+    canonical = _canonical(method, path, query, lowered, names, body_hash)
+    return _authorization(access_key, names, signature(secret_key, string_to_sign(canonical, date)))
 
 
 def sign_headers(

@@ -195,7 +195,7 @@ def splice_image(image_b64: bytes, rest: dict[str, Any]) -> bytes:
     if not rest:  # the usual Web Image request: the image alone
         return b"".join((b'{"image":"', image_b64, b'"}'))
     tail = json.dumps(rest, ensure_ascii=False, separators=(",", ":")).encode()
-    return b"".join((b'{"image":"', image_b64, b'"}' if tail == b"{}" else b'",' + tail[1:]))
+    return b"".join((b'{"image":"', image_b64, b'",', tail[1:]))
 
 
 _NEEDS_ESCAPE = re.compile(r'[\x00-\x1f"\\]')
