@@ -205,21 +205,25 @@ def result_for(
     service: str | None = None,
 ) -> Any:
     """Build the typed result of a 2xx answer, or raise :class:`InvalidResponseError`."""
-
-    def invalid(reason: str) -> InvalidResponseError:
-        return InvalidResponseError(
-            f"the {operation} answer is not the documented result: {reason}",
-            status=meta.status,
-            request_id=meta.request_id,
-            operation=operation,
-            service=service,
-            attempts=meta.attempts,
-        )
-
     payload = load_json(body)
     if not isinstance(payload, dict) or "result" not in payload:
-        raise invalid("body is not JSON" if payload is None else "no 'result' member")
+        reason = "body is not JSON" if payload is None else "no 'result' member"
+        raise _invalid(reason, meta, operation, service)
     try:
         return parse_result(payload["result"], result_type, meta)
     except Exception as exc:
-        raise invalid(_shorten(f"{type(exc).__name__}: {exc}", 300)) from None
+        reason = _shorten(f"{type(exc).__name__}: {exc}", 300)
+        raise _invalid(reason, meta, operation, service) from None
+
+
+def _invalid(
+    reason: str, meta: ResponseMeta, operation: str, service: str | None
+) -> InvalidResponseError:
+    return InvalidResponseError(
+        f"the {operation} answer is not the documented result: {reason}",
+        status=meta.status,
+        request_id=meta.request_id,
+        operation=operation,
+        service=service,
+        attempts=meta.attempts,
+    )

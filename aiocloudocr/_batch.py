@@ -168,15 +168,6 @@ class _Inbox(Generic[_Item]):
         return self._items.popleft()
 
 
-async def _aiter(inputs: Iterable[Any] | AsyncIterable[Any]) -> AsyncIterator[Any]:
-    if isinstance(inputs, AsyncIterable):
-        async for item in inputs:
-            yield item
-    else:
-        for item in inputs:
-            yield item
-
-
 @attrs.define
 class BatchRun:
     """One bulk run; iterate it (``async for``) to drive it and receive outcomes."""
@@ -301,25 +292,46 @@ class BatchRun:
         # Set when no worker may start another input: the first error that no other input can
         # avoid (the run then raises RunAbortedError), or None for stop().
         stop: list[BaseException | None] = []
+        position = -1  # of the last input read
+
+        def admit(item: Any) -> bool:
+            # Queue one input unless a checkpoint says it is done; False once the run stops.
+            nonlocal position
+            position += 1
+            key, source = input_key(position, item)
+            if done_keys and key_to_json(key) in done_keys:
+                stats.skipped += 1
+                return True
+            if stop:
+                return False
+            stats.held += 1
+            stats.max_held = max(stats.max_held, stats.held)
+            work.put_nowait((stats.submitted, position, key, source))
+            stats.submitted += 1
+            return True
+
+        async def room_for_one() -> None:
+            while stats.held >= held_limit and not stop:
+                room.clear()
+                await room.wait()
 
         async def produce() -> None:
-            index = -1
+            inputs = self.inputs
             try:
-                async for item in _aiter(self.inputs):
-                    index += 1
-                    key, source = input_key(index, item)
-                    if key_to_json(key) in done_keys:
-                        stats.skipped += 1
-                        continue
-                    while stats.held >= held_limit and not stop:
-                        room.clear()
-                        await room.wait()
-                    if stop:
-                        return
-                    stats.held += 1
-                    stats.max_held = max(stats.max_held, stats.held)
-                    work.put_nowait((stats.submitted, index, key, source))
-                    stats.submitted += 1
+                # A plain iterable is read in a plain loop: wrapping it in an async
+                # generator cost a suspension point per input.
+                if isinstance(inputs, AsyncIterable):
+                    async for item in inputs:
+                        if stats.held >= held_limit:
+                            await room_for_one()
+                        if not admit(item):
+                            return
+                else:
+                    for item in inputs:
+                        if stats.held >= held_limit:
+                            await room_for_one()
+                        if not admit(item):
+                            return
             except Exception as error:  # the input iterable itself failed: end the run with it
                 results.put_nowait(error)
                 return
@@ -345,6 +357,10 @@ class BatchRun:
                         # run stopped early (or killed) keeps every result it has paid for.
                         await writer.write(outcome.record())
                     results.put_nowait((seq, outcome))
+                    # Nothing of this input stays referenced while the next is in flight:
+                    # a worker holding its last outcome kept one result per worker alive
+                    # and made every young-generation collection walk them.
+                    del item, source, outcome, error
             except Exception as error:  # e.g. the checkpoint disk is full: end the run with it
                 results.put_nowait(error)
                 return
