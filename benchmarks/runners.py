@@ -334,6 +334,8 @@ async def run_aiocloudocr_gather(
     """aiocloudocr single calls, all started at once under asyncio.gather."""
     await _warm_up(url, images[:warmup], concurrency, options)
     async with aiocloudocr_client(url, concurrency, options) as client:
+        if options.one_call_first:
+            await client.web_image(images[0])
 
         async def one(image: bytes) -> bool:
             await client.web_image(image)

@@ -83,7 +83,7 @@ def _clients(n: int, large: bool, c: int, *, variants: bool) -> list[Job]:
         jobs.append(_aio("map", n, large, c, trust_env=False))
         # What the credential probe (the first call of an operation, sent alone) costs: the
         # same client with one call behind it when the clock starts.
-        jobs.append(_aio("map", n, large, c, one_call_first=True))
+        jobs += [_aio(k, n, large, c, one_call_first=True) for k in ("gather", "map")]
     return jobs
 
 
