@@ -18,8 +18,9 @@ Two mechanisms, both driven by what the service answers:
   not the whole bound: 10 ms also covers the first, cold answers of a fresh connection),
   most of the bound within the first round trip for one that answers in 100 ms. Before the
   first answer the latency is at least the time since the first send, so the window widens
-  as that time passes (a timer, about ten times in the first round trip). Answers that slow
-  down (queueing), or any throttle, end the slow start.
+  as that time passes (a timer, about ten times in the first round trip); after it the
+  timer keeps the rate doubling between waves of answers. Answers that slow down
+  (queueing), or any throttle, end the slow start.
 
 Bursts of throttled answers that were already in flight count as one event, so the limits do
 not collapse when a whole wave of requests is refused at once.
@@ -166,8 +167,8 @@ class AdaptiveLimiter:
         for the turn would pass it, :class:`~aiocloudocr.errors.RequestTimeout` is raised
         instead, holding no slot and leaving the turn to the next request.
         """
-        if self._slow_start and self._fastest == math.inf:
-            self._watch_first_round_trip()
+        if self._slow_start:
+            self._keep_ticking()
         waiters = self._waiters
         while waiters and waiters[0].done():  # expired or cancelled: no longer waiting
             waiters.popleft()
@@ -303,27 +304,35 @@ class AdaptiveLimiter:
         self._last_concurrency_cut = now
         self._limit = max(1.0, float(int(self._limit) // 2))
 
-    def _watch_first_round_trip(self) -> None:
-        # Until an answer says how fast the service is, the time since the first send is a
-        # lower bound of its latency: a timer widens the window as that time passes.
+    def _keep_ticking(self) -> None:
+        # The slow start's timer (see _tick) runs while requests wait or are in flight; a
+        # run that went idle (the credential probe's answer lets the others go only on the
+        # next turn of the loop) starts it again with its next request.
         loop = asyncio.get_running_loop()
         if self._slow_start_since is None:
             self._slow_start_since = self._monotonic()
         if self._slow_start_timer is None or self._slow_start_loop is not loop:
             self._slow_start_loop = loop
-            self._slow_start_timer = loop.call_later(self.slow_start_latency, self._no_answer_yet)
+            self._slow_start_timer = loop.call_later(self.slow_start_latency, self._tick)
 
-    def _no_answer_yet(self) -> None:
+    def _tick(self) -> None:
+        # The slow start's rate doubles with time, answers or not: a slow service's window is
+        # not held at its last size until the next wave of answers comes back (at 100 ms a
+        # call that kept a third of the bound idle for a whole round trip).
         self._slow_start_timer = None
-        if not self._slow_start or self._fastest < math.inf or self._slow_start_since is None:
-            return  # answers drive the window from here (_slow_start_step)
-        elapsed = self._monotonic() - self._slow_start_since
-        self._widen(elapsed, elapsed)
+        since = self._slow_start_since
+        if not self._slow_start or since is None:
+            return
+        elapsed = self._monotonic() - since
+        if not self._slow_answers:  # else the last answer looked like queueing: wait
+            # Before the first answer the latency is at least the time since the first send.
+            latency = self._fastest if self._fastest < math.inf else elapsed
+            self._widen(latency, elapsed)
         if self._slow_start and (self._in_flight or self._waiters):
-            # Re-armed at 1.5 x the elapsed time: about ten ticks up to 100 ms.
-            loop = asyncio.get_running_loop()
-            delay = max(self.slow_start_latency, elapsed / 2)
-            self._slow_start_timer = loop.call_later(delay, self._no_answer_yet)
+            # Re-armed at 1.5 x the elapsed time (about ten ticks up to 100 ms), then every
+            # quarter of a doubling.
+            delay = max(self.slow_start_latency, min(elapsed / 2, self.slow_start_doubling / 4))
+            self._slow_start_timer = asyncio.get_running_loop().call_later(delay, self._tick)
 
     def _widen(self, latency: float, elapsed: float) -> None:
         # The slow start's rate times the latency (Little's law), never below the start.

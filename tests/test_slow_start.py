@@ -72,6 +72,31 @@ async def test_the_window_widens_before_the_first_answer() -> None:
     assert limiter.state().in_flight == 64
 
 
+async def test_the_window_keeps_widening_between_waves_of_answers() -> None:
+    """At 100 ms a call the first answer opens 160 of 256 (8 per 10 ms, doubled once). Half a
+    doubling later, with no further answer yet, 8 x 10 x 2**1.5 ~ 226 may be in flight: the
+    rate doubles with time, not only when the next wave of answers comes back."""
+    limiter, clock = slow_starter(max_concurrency=256)
+    await answer(limiter, clock, latency=0.1, n=1)
+    opened = limiter.state().concurrency
+    assert opened in (159, 160)  # 159.99...: float arithmetic
+    for _ in range(opened):
+        await limiter.acquire()
+    later = [asyncio.ensure_future(limiter.acquire()) for _ in range(256 - opened)]
+    await asyncio.sleep(0)
+    assert not any(task.done() for task in later)  # the window is full
+    clock.now += 0.05
+    for _ in range(400):  # the limiter's timer ticks on the loop's own clock
+        if sum(task.done() for task in later) >= 226 - opened:
+            break
+        await asyncio.sleep(0.005)
+    state = limiter.state()
+    assert 226 <= state.concurrency < 256 and state.slow_start
+    assert state.in_flight == state.concurrency
+    for task in later:
+        task.cancel()
+
+
 async def test_growth_is_bounded_by_doubling_per_interval() -> None:
     """A service answering in a millisecond cannot grow the window faster than the clock."""
     limiter, clock = slow_starter()
