@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import json
 import os
+import signal
 import subprocess
 import sys
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from benchmarks import affinity
@@ -16,6 +18,31 @@ from benchmarks.affinity import CLIENT_CPU, EMULATOR_CPU
 
 # Only loopback is ever contacted: no proxy from the environment may intercept these calls.
 _opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+
+
+_PR_SET_PDEATHSIG = 1
+
+
+def _dies_with_parent() -> None:
+    # Linux: SIGTERM when the process that started us exits, however it exits. A benchmark
+    # killed with SIGTERM runs no ``finally``, and the idle emulators it left behind took CPU
+    # from later runs.
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
+def _child_setup(pinned: bool) -> Callable[[], None] | None:
+    """The emulator's ``preexec_fn``: tied to this process's life (Linux) and pinned."""
+    pin = affinity.pinned_to(EMULATOR_CPU) if pinned else None
+    tie = _dies_with_parent if sys.platform == "linux" else None
+
+    def setup() -> None:
+        if tie is not None:
+            tie()
+        if pin is not None:
+            pin()
+
+    return setup if pin is not None or tie is not None else None
 
 
 def pin_client_process() -> set[int] | None:
@@ -47,12 +74,13 @@ class EmulatorProcess:
 
     def start(self) -> str:
         """Start the emulator, wait for its listening line and return its URL."""
-        # Pinned before exec, so that every thread the emulator starts inherits CPU 0.
+        # Pinned before exec, so that every thread the emulator starts inherits CPU 0; and
+        # stopped with this process even when it is killed.
         self._process = subprocess.Popen(  # noqa: S603 (fixed argv)
             self.args,
             stdout=subprocess.PIPE,
             text=True,
-            preexec_fn=affinity.pinned_to(EMULATOR_CPU) if self.pinned else None,
+            preexec_fn=_child_setup(self.pinned),
         )
         assert self._process.stdout is not None
         line = self._process.stdout.readline()
