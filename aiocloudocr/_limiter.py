@@ -18,7 +18,7 @@ Two mechanisms, both driven by what the service answers:
   not the whole bound: 10 ms also covers the first, cold answers of a fresh connection),
   most of the bound within the first round trip for one that answers in 100 ms. Before the
   first answer the latency is at least the time since the first send, so the window widens
-  as that time passes (a timer, about ten times in the first round trip); after it the
+  as that time passes (a timer, about seven ticks in the first 100 ms); after it the
   timer keeps the rate doubling between waves of answers. Answers that slow down
   (queueing), or any throttle, end the slow start.
 
@@ -329,8 +329,8 @@ class AdaptiveLimiter:
             latency = self._fastest if self._fastest < math.inf else elapsed
             self._widen(latency, elapsed)
         if self._slow_start and (self._in_flight or self._waiters):
-            # Re-armed at 1.5 x the elapsed time (about ten ticks up to 100 ms), then every
-            # quarter of a doubling.
+            # Re-armed at 1.5 x the elapsed time (10, 15, 22, 34, 51, 76, 101 ms, ...), at
+            # most a quarter of a doubling apart.
             delay = max(self.slow_start_latency, min(elapsed / 2, self.slow_start_doubling / 4))
             self._slow_start_timer = asyncio.get_running_loop().call_later(delay, self._tick)
 
